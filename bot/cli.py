@@ -1,0 +1,160 @@
+"""The `cobot` command: serve, demo, deliveries, db."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import datetime
+from typing import Any
+
+import click
+from aiohttp import web
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
+from bot.app import create_app, webhook_platforms
+from bot.clock import system_clock
+from bot.config import ConfigError, Settings, load_settings
+from bot.inbox import Pipeline
+from bot.store.db import Database
+from bot.store.tables import DELIVERY_STATUSES, Delivery
+
+config_option = click.option("--config", "config_file", type=click.Path(dir_okay=False),
+                             help="config file (default: $COBOT_CONFIG, then ./config.toml)")
+
+
+def setup_logging(verbose: bool = False) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def settings_or_exit(config_file: str | None) -> Settings:
+    try:
+        return load_settings(config_file)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def open_database(settings: Settings) -> Database:
+    db = Database(settings.database.url)
+    if settings.database.auto_migrate:
+        db.upgrade()
+    return db
+
+
+@click.group()
+@click.version_option(package_name="cobot")
+def main() -> None:
+    """cobot: community operations for GitHub and Gitee."""
+
+
+@main.command()
+@config_option
+@click.option("--host", default=None, help="address to listen on (default: server.host)")
+@click.option("--port", type=int, default=None, help="port to listen on (default: server.port)")
+@click.option("-v", "--verbose", is_flag=True, help="debug logging")
+def serve(config_file: str | None, host: str | None, port: int | None, verbose: bool) -> None:
+    """Run the webhook server, the inbox worker and the outbox dispatcher."""
+    setup_logging(verbose)
+    settings = settings_or_exit(config_file)
+    app = create_app(settings)
+    web.run_app(app, host=host or settings.server.host, port=port if port is not None else settings.server.port,
+                access_log=None, print=lambda text: click.echo(text))
+
+
+@main.command()
+@click.option("--db", "db_path", default="cobot-demo.db", show_default=True, type=click.Path(dir_okay=False),
+              help="SQLite file to create afresh for the demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8080, show_default=True, help="port (0 picks a free one)")
+@click.option("--exit", "exit_after", is_flag=True, help="stop after the demo stream instead of serving on")
+def demo(db_path: str, host: str, port: int, exit_after: bool) -> None:
+    """Start cobot on a fresh SQLite file and send it a small community's signed webhook stream."""
+    from bot.demo import run_demo
+
+    setup_logging()
+    logging.getLogger("cobot.outbox").setLevel(logging.WARNING)
+    logging.getLogger("cobot.webhooks").setLevel(logging.ERROR)
+    run_demo(db_path, host, port, serve_on=not exit_after, console=Console())
+
+
+def delivery_row(delivery: Delivery) -> dict[str, Any]:
+    return {
+        "id": delivery.id, "platform": delivery.platform, "event": delivery.event, "action": delivery.action,
+        "status": delivery.status, "error": delivery.error, "attempts": delivery.attempts, "key": delivery.key,
+        "received_at": _iso(delivery.received_at), "processed_at": _iso(delivery.processed_at),
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+@main.group(invoke_without_command=True)
+@config_option
+@click.option("--status", type=click.Choice(DELIVERY_STATUSES), help="only deliveries with this status")
+@click.option("--limit", type=int, default=200, show_default=True, help="newest N (0: all)")
+@click.option("--json", "as_json", is_flag=True, help="print a JSON array")
+@click.pass_context
+def deliveries(ctx: click.Context, config_file: str | None, status: str | None, limit: int, as_json: bool) -> None:
+    """List received webhook deliveries (newest first); `replay ID` runs one again."""
+    ctx.obj = config_file
+    if ctx.invoked_subcommand is not None:
+        return
+    db = open_database(settings_or_exit(config_file))
+    with db.session() as session:
+        query = select(Delivery).order_by(Delivery.id.desc())
+        if status:
+            query = query.where(Delivery.status == status)
+        if limit:
+            query = query.limit(limit)
+        rows = [delivery_row(d) for d in session.execute(query).scalars()]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table("id", "platform", "event", "status", "attempts", "received", "error")
+    for row in rows:
+        event = row["event"] + (f"/{row['action']}" if row["action"] else "")
+        table.add_row(str(row["id"]), row["platform"], event, row["status"], str(row["attempts"]),
+                      (row["received_at"] or "")[:19], (row["error"] or "")[:80])
+    Console().print(table)
+    if not rows:
+        click.echo("no deliveries" + (f" with status {status}" if status else ""))
+
+
+@deliveries.command()
+@click.argument("delivery_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="print the result as JSON")
+@click.pass_obj
+def replay(config_file: str | None, delivery_id: int, as_json: bool) -> None:
+    """Run delivery DELIVERY_ID through the handlers again (they never repeat a comment)."""
+    settings = settings_or_exit(config_file)
+    db = open_database(settings)
+    pipeline = Pipeline(db, settings, system_clock, webhook_platforms(settings))
+    try:
+        delivery = pipeline.replay(delivery_id)
+    except LookupError as error:
+        raise click.ClickException(str(error)) from None
+    row = delivery_row(delivery)
+    if as_json:
+        click.echo(json.dumps(row, ensure_ascii=False))
+    else:
+        click.echo(f"delivery {row['id']}: {row['status']}" + (f" ({row['error']})" if row["error"] else ""))
+    if row["status"] == "failed":
+        sys.exit(1)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command()
+@config_option
+def upgrade(config_file: str | None) -> None:
+    """Apply the migrations the database has not had yet."""
+    settings = settings_or_exit(config_file)
+    Database(settings.database.url).upgrade()
+    click.echo("database is up to date")

@@ -1,0 +1,198 @@
+"""config.toml → validated settings; secrets from environment variables.
+
+Each feature owns its section model. A bad value stops start-up with a message naming the key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+Language = Literal["zh", "en"]
+PlatformName = Literal["github", "gitee"]
+
+ENV_OVERRIDES: dict[str, tuple[str, str]] = {
+    "COBOT_DATABASE_URL": ("database", "url"),
+    "COBOT_GITHUB_WEBHOOK_SECRET": ("github", "webhook_secret"),
+    "COBOT_GITEE_WEBHOOK_SECRET": ("gitee", "webhook_secret"),
+    "COBOT_GITHUB_TOKEN": ("github", "token"),
+    "COBOT_GITEE_TOKEN": ("gitee", "token"),
+}
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded for the operator (names the key)."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ServerSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    max_body_bytes: int = Field(25 * 1024 * 1024, gt=0)
+
+
+class DatabaseSettings(Section):
+    url: str = "sqlite:///cobot.db"
+    auto_migrate: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return value
+
+
+class ForgeSettings(Section):
+    webhook_secret: str = Field("", repr=False)
+    token: str = Field("", repr=False)
+    api_url: str = ""
+    writes_per_second: float = Field(1.0, gt=0)
+
+
+class GitHubSettings(ForgeSettings):
+    api_url: str = "https://api.github.com"
+
+
+class GiteeSettings(ForgeSettings):
+    api_url: str = "https://gitee.com/api/v5"
+    timestamp_tolerance_seconds: int = Field(3600, gt=0)
+
+
+class RepoSettings(Section):
+    platform: PlatformName
+    name: str
+    language: Language | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _owner_slash_name(cls, value: str) -> str:
+        if value.count("/") != 1 or value.startswith("/") or value.endswith("/"):
+            raise ValueError("must be OWNER/REPO")
+        return value
+
+
+class IdentitySettings(Section):
+    """One person's accounts on several platforms, so they count as one contributor."""
+
+    name: str
+    github: str | None = None
+    gitee: str | None = None
+
+
+class CommunitySettings(Section):
+    name: str = "Our community"
+    language: Language = "en"
+    maintainers: list[str] = []
+    bots: list[str] = []
+    repos: list[RepoSettings] = []
+    identities: list[IdentitySettings] = []
+
+
+class WelcomeSettings(Section):
+    enabled: bool = True
+    scope: Literal["repo", "community"] = "repo"
+    label: str = "first-time-contributor"
+    notify_maintainers: bool = True
+    congratulate_first_merge: bool = True
+
+
+class InboxSettings(Section):
+    max_attempts: int = Field(5, ge=1)
+    retry_base_seconds: float = Field(2.0, gt=0)
+    retry_max_seconds: float = Field(600.0, gt=0)
+    batch_size: int = Field(100, ge=1)
+
+
+class OutboxSettings(Section):
+    max_attempts: int = Field(8, ge=1)
+    retry_base_seconds: float = Field(5.0, gt=0)
+    retry_max_seconds: float = Field(3600.0, gt=0)
+    request_timeout_seconds: float = Field(30.0, gt=0)
+
+
+class Settings(Section):
+    server: ServerSettings = ServerSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    github: GitHubSettings = GitHubSettings()
+    gitee: GiteeSettings = GiteeSettings()
+    community: CommunitySettings = CommunitySettings()
+    welcome: WelcomeSettings = WelcomeSettings()
+    inbox: InboxSettings = InboxSettings()
+    outbox: OutboxSettings = OutboxSettings()
+
+    def forge(self, platform: str) -> ForgeSettings:
+        return self.github if platform == "github" else self.gitee
+
+    def repo_language(self, platform: str, full_name: str) -> str:
+        for repo in self.community.repos:
+            if repo.platform == platform and repo.name.lower() == full_name.lower():
+                return repo.language or self.community.language
+        return self.community.language
+
+    def person_for(self, platform: str, login: str) -> str:
+        """The community-wide identity of a platform account (linked accounts share one)."""
+        lowered = login.lower()
+        for identity in self.community.identities:
+            if (getattr(identity, platform, None) or "").lower() == lowered:
+                return f"person:{identity.name}"
+        return f"{platform}:{lowered}"
+
+    def is_bot(self, login: str) -> bool:
+        lowered = login.lower()
+        return lowered.endswith("[bot]") or lowered in {b.lower() for b in self.community.bots}
+
+
+def _format_validation_error(error: ValidationError, source: str) -> str:
+    lines = [f"invalid configuration in {source}:"]
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"])
+        lines.append(f"  {key}: {item['msg']}")
+    return "\n".join(lines)
+
+
+def settings_from_mapping(data: dict, source: str = "configuration", env: dict[str, str] | None = None
+                          ) -> Settings:
+    """Validate a parsed config, with environment overrides applied on top."""
+    merged = {section: dict(values) if isinstance(values, dict) else values for section, values in data.items()}
+    for variable, (section, key) in ENV_OVERRIDES.items():
+        value = (os.environ if env is None else env).get(variable)
+        if value:
+            target = merged.setdefault(section, {})
+            if not isinstance(target, dict):
+                raise ConfigError(f"invalid configuration in {source}:\n  {section}: must be a table")
+            target[key] = value
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as error:
+        raise ConfigError(_format_validation_error(error, source)) from None
+
+
+def config_path(explicit: str | None) -> Path | None:
+    """`--config`, then `$COBOT_CONFIG`, then `./config.toml` (None when none exists)."""
+    if explicit:
+        return Path(explicit)
+    if os.environ.get("COBOT_CONFIG"):
+        return Path(os.environ["COBOT_CONFIG"])
+    default = Path("config.toml")
+    return default if default.exists() else None
+
+
+def load_settings(explicit: str | None = None, env: dict[str, str] | None = None) -> Settings:
+    path = config_path(explicit)
+    if path is None:
+        return settings_from_mapping({}, "defaults", env)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"configuration file not found: {path}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path} is not valid TOML: {error}") from None
+    return settings_from_mapping(data, str(path), env)

@@ -1,0 +1,153 @@
+"""`cobot demo`: a fresh SQLite file, a running server, and a small community's signed webhook stream."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import time
+import tomllib
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import func, select
+
+from bot.app import COBOT, create_app
+from bot.config import Settings, settings_from_mapping
+from bot.demo_data import DEMO_CONFIG, DemoDelivery, demo_deliveries
+from bot.platforms.gitee import signature as gitee_signature
+from bot.platforms.github import sign as github_sign
+from bot.store.db import Database
+from bot.store.tables import Contributor, Delivery, Milestone, OutboxAction, Thread
+
+
+def demo_settings(db_path: Path, host: str, port: int) -> Settings:
+    data = tomllib.loads(DEMO_CONFIG)
+    data["database"] = {"url": f"sqlite:///{db_path}"}
+    data["server"] = {"host": host, "port": port}
+    data["github"] = {"webhook_secret": secrets.token_hex(16)}
+    data["gitee"] = {"webhook_secret": secrets.token_hex(16)}
+    # env={}: the demo never reads tokens from the environment, so it never writes to a real forge.
+    return settings_from_mapping(data, "the demo configuration", env={})
+
+
+def signed_request(item: DemoDelivery, settings: Settings) -> tuple[bytes, dict[str, str]]:
+    if item.platform == "github":
+        body = json.dumps(item.payload).encode()
+        headers = {"X-GitHub-Event": item.event, "X-GitHub-Delivery": item.delivery_id or "",
+                   "X-Hub-Signature-256": github_sign(settings.github.webhook_secret, body),
+                   "Content-Type": "application/json", "User-Agent": "GitHub-Hookshot/cobot-demo"}
+        return body, headers
+    timestamp = str(int(time.time() * 1000))
+    token = gitee_signature(settings.gitee.webhook_secret, timestamp)
+    body = json.dumps({**item.payload, "password": "", "sign": token, "timestamp": timestamp},
+                      ensure_ascii=False).encode()
+    headers = {"X-Gitee-Event": item.event, "X-Gitee-Token": token, "X-Gitee-Timestamp": timestamp,
+               "X-Gitee-Ping": "false", "Content-Type": "application/json", "User-Agent": "git-oschina-hook"}
+    return body, headers
+
+
+async def send_stream(base_url: str, settings: Settings, stream: list[DemoDelivery]) -> Counter[int]:
+    answers: Counter[int] = Counter()
+    async with aiohttp.ClientSession() as session:
+        for item in stream:
+            body, headers = signed_request(item, settings)
+            async with session.post(f"{base_url}/webhooks/{item.platform}", data=body, headers=headers) as response:
+                answers[response.status] += 1
+    return answers
+
+
+def settled(db: Database) -> bool:
+    with db.session() as session:
+        waiting = session.execute(select(func.count()).select_from(Delivery).where(
+            Delivery.status == "received")).scalar_one()
+        pending = session.execute(select(func.count()).select_from(OutboxAction).where(
+            OutboxAction.status == "pending")).scalar_one()
+    return waiting == 0 and pending == 0
+
+
+async def wait_until_settled(db: Database, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not await asyncio.to_thread(settled, db):
+        await asyncio.sleep(0.1)
+
+
+def summary(db: Database, answers: Counter[int], console: Console) -> None:
+    with db.session() as session:
+        statuses = Counter(session.execute(select(Delivery.status)).scalars())
+        people = list(session.execute(select(Contributor).order_by(Contributor.first_seen_at)).scalars())
+        threads = list(session.execute(select(Thread).order_by(Thread.platform, Thread.repo, Thread.id)).scalars())
+        firsts = list(session.execute(select(Milestone).where(Milestone.scope != "community")
+                                      .order_by(Milestone.reached_at)).scalars())
+        comments = list(session.execute(select(OutboxAction).where(OutboxAction.kind == "comment")
+                                        .order_by(OutboxAction.id)).scalars())
+    console.rule("[bold]cobot demo: what happened")
+    console.print("HTTP answers: " + ", ".join(f"{code} × {n}" for code, n in sorted(answers.items()))
+                  + "   (202 accepted, 200 ping or duplicate)")
+    console.print("Deliveries stored: " + ", ".join(f"{s} {n}" for s, n in sorted(statuses.items())))
+    bots = sum(1 for p in people if p.is_bot)
+    console.print(f"Contributors tracked: {len(people)} ({bots} flagged as bots)")
+
+    table = Table("platform", "repo", "#", "kind", "state", "author", "labels", "first response",
+                  title="Issues and PRs")
+    for t in threads:
+        response = "" if t.first_response_at is None else f"{t.first_responder}, " + _after(t.first_response_at,
+                                                                                             t.created_at)
+        table.add_row(t.platform, t.repo, t.number, "PR" if t.is_pr else "issue", t.state, t.author,
+                      ", ".join(t.labels), response)
+    console.print(table)
+
+    table = Table("who", "first", "where", title="First-time contributors detected")
+    for m in firsts:
+        table.add_row(m.person.split(":", 1)[1], m.kind.replace("_", " "), f"{m.platform} {m.repo}#{m.number}")
+    console.print(table)
+
+    console.rule("[bold]Comments cobot would post (dry run: no tokens)")
+    for action in comments:
+        console.print(f"[cyan]{action.platform} {action.repo}#{action.number}[/cyan] ({action.payload['language']})")
+        console.print("  " + action.payload["body"].splitlines()[0])
+
+
+def _after(later: datetime, earlier: datetime) -> str:
+    minutes = int((later - earlier).total_seconds() // 60)
+    return f"{minutes // 60}h{minutes % 60:02d}m"
+
+
+async def _demo(db_path: Path, host: str, port: int, serve_on: bool, console: Console) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    settings = demo_settings(db_path, host, port)
+    app = create_app(settings)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    base_url = f"http://{host}:{runner.addresses[0][1]}"
+    try:
+        stream = demo_deliveries(datetime.now(UTC))
+        console.print(f"cobot is listening on {base_url}; sending {len(stream)} signed deliveries "
+                      f"from a small community on GitHub and Gitee …")
+        answers = await send_stream(base_url, settings, stream)
+        db = app[COBOT].db
+        await wait_until_settled(db)
+        summary(db, answers, console)
+        if serve_on:
+            console.rule()
+            console.print(f"Still serving on {base_url} (POST /webhooks/github, /webhooks/gitee; GET /healthz). "
+                          f"In another terminal:\n  COBOT_DATABASE_URL=sqlite:///{db_path} cobot deliveries\n"
+                          "Press Ctrl-C to stop.")
+            await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+
+
+def run_demo(db_path: str, host: str, port: int, serve_on: bool, console: Console) -> None:
+    try:
+        asyncio.run(_demo(Path(db_path).resolve(), host, port, serve_on, console))
+    except KeyboardInterrupt:
+        console.print("stopped")

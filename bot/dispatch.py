@@ -1,0 +1,17 @@
+"""The handler registry: which handlers run for which event kind, in a fixed order."""
+
+from __future__ import annotations
+
+from bot.events import Event
+from bot.routing import Route, Router
+from handlers import tracking, welcome
+
+# Order matters: tracking records state first, so later handlers see this event's thread and contributor.
+ROUTERS: tuple[Router, ...] = (
+    tracking.router,
+    welcome.router,
+)
+
+
+def routes_for(event: Event, routers: tuple[Router, ...] = ROUTERS) -> list[Route]:
+    return [route for router in routers for route in router.routes if route.matches(event)]

@@ -1,0 +1,188 @@
+"""The outbox: actions stored with the state change that caused them, performed later by the dispatcher.
+
+Each action has an idempotency key (a decision reached twice is stored once). The dispatcher claims due actions
+with a lease, performs them with a per-installation write rate, retries with backoff (honouring the forge's
+Retry-After and rate-limit answers), and marks each comment with a hidden marker so that a retry after a lost
+answer finds the comment instead of posting it twice. Without a token for a forge it performs a dry run: it logs
+what it would have done and records that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.clock import Clock
+from bot.config import OutboxSettings
+from bot.events import Action
+from bot.platforms.actions import ForgeClient, PermanentFailure, RetryLater
+from bot.render import marker
+from bot.store.db import Database
+from bot.store.tables import OutboxAction
+
+log = logging.getLogger("cobot.outbox")
+
+LEASE = timedelta(minutes=5)
+
+
+def store_actions(db: Database, session: Session, actions: Iterable[Action], delivery_id: int | None,
+                  now: datetime) -> int:
+    """Store actions in the caller's transaction; returns how many were new."""
+    stored = 0
+    for action in actions:
+        result = session.execute(db.insert(OutboxAction).values(
+            key=action.key, kind=action.kind, platform=action.platform, repo=action.repo, number=action.number,
+            payload=action.payload(), delivery_id=delivery_id, status="pending", attempts=0, created_at=now,
+            next_attempt_at=now,
+        ).on_conflict_do_nothing().returning(OutboxAction.id))
+        stored += result.scalar_one_or_none() is not None
+    return stored
+
+
+class WriteRate:
+    """At most `per_second` writes per installation (key), spaced evenly; callers wait their turn."""
+
+    def __init__(self, per_second: Mapping[str, float], sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._interval = {key: 1.0 / rate for key, rate in per_second.items()}
+        self._next: dict[str, float] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._sleep = sleep
+        self._monotonic = monotonic
+
+    async def wait(self, key: str) -> None:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            now = self._monotonic()
+            due = self._next.get(key, now)
+            if due > now:
+                await self._sleep(due - now)
+                now = self._monotonic()
+            self._next[key] = max(now, due) + self._interval.get(key, 1.0)
+
+
+def describe(row: OutboxAction) -> str:
+    payload = row.payload
+    where = f"{row.platform} {row.repo}#{row.number}"
+    if row.kind == "comment":
+        return f"comment on {where}: {payload.get('body', '')[:200]!r}"
+    if row.kind == "label":
+        return f"add labels {', '.join(payload.get('labels', []))} to {where}"
+    return f"notify [{payload.get('topic')}] {payload.get('title')}: {payload.get('body')}"
+
+
+class Dispatcher:
+    def __init__(self, db: Database, settings: OutboxSettings, clock: Clock,
+                 clients: Mapping[str, ForgeClient | None], rate: WriteRate) -> None:
+        self._db = db
+        self._settings = settings
+        self._clock = clock
+        self._clients = clients
+        self._rate = rate
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-dispatcher")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                performed = await self.dispatch_due()
+            except Exception:
+                log.exception("the outbox dispatcher could not read the store; trying again")
+                performed = 0
+            if performed == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), 1.0)
+
+    async def dispatch_due(self, limit: int = 20) -> int:
+        """Perform the actions that are due; returns how many were attempted."""
+        rows = await asyncio.to_thread(self._claim, limit)
+        for row in rows:
+            await self._perform(row)
+        return len(rows)
+
+    def _claim(self, limit: int) -> list[OutboxAction]:
+        now = self._clock()
+        with self._db.session() as session:
+            query = (select(OutboxAction).where(OutboxAction.status == "pending", OutboxAction.next_attempt_at <= now)
+                     .order_by(OutboxAction.id).limit(limit))
+            if self._db.is_postgres:
+                query = query.with_for_update(skip_locked=True)
+            rows = list(session.execute(query).scalars())
+            for row in rows:  # a lease: if this process dies mid-send, the action is due again later
+                row.attempts += 1
+                row.next_attempt_at = now + LEASE
+            return rows
+
+    async def _perform(self, row: OutboxAction) -> None:
+        status, result, error, delay = "done", None, None, None
+        try:
+            status, result = await self._do(row)
+        except RetryLater as wait:
+            error, delay = wait.reason, wait.delay or self._backoff(row.attempts)
+        except PermanentFailure as refusal:
+            status, error = "failed", str(refusal)
+        except Exception as failure:  # connection reset, timeout, a bug: retried, then failed
+            error, delay = f"{type(failure).__name__}: {failure}", self._backoff(row.attempts)
+        if delay is not None:
+            status = "failed" if row.attempts >= self._settings.max_attempts else "pending"
+        if status == "failed":
+            log.error("outbox action %s (%s) failed: %s", row.id, row.key, error)
+        elif error:
+            log.warning("outbox action %s (%s) will be retried in %.0fs: %s", row.id, row.key, delay, error)
+        await asyncio.to_thread(self._save, row.id, status, result, error, delay)
+
+    def _backoff(self, attempts: int) -> float:
+        return min(self._settings.retry_base_seconds * 2 ** max(attempts - 1, 0), self._settings.retry_max_seconds)
+
+    async def _do(self, row: OutboxAction) -> tuple[str, str]:
+        if row.kind == "notify":
+            # Chat and email channels are configured by the notifier routes; none are wired here yet.
+            log.info("notification (no channel configured): %s", describe(row))
+            return "done", "no notification channel configured; logged"
+        client = self._clients.get(row.platform or "")
+        if client is None:
+            log.info("dry run (no %s token): would %s", row.platform, describe(row))
+            return "dry_run", f"would {describe(row)}"
+        assert row.platform and row.repo and row.number
+        await self._rate.wait(row.platform)
+        is_pr = bool(row.payload.get("is_pr"))
+        if row.kind == "comment":
+            hidden = marker(row.key)
+            body = f"{row.payload['body']}\n\n{hidden}"
+            return "done", await client.comment(row.repo, row.number, is_pr, body, hidden, look_first=row.attempts > 1)
+        if row.kind == "label":
+            return "done", await client.add_labels(row.repo, row.number, is_pr, list(row.payload["labels"]))
+        raise PermanentFailure(f"unknown action kind {row.kind!r}")
+
+    def _save(self, action_id: int | None, status: str, result: str | None, error: str | None,
+              delay: float | None) -> None:
+        now = self._clock()
+        with self._db.session() as session:
+            row = session.get(OutboxAction, action_id)
+            if row is None:
+                return
+            row.status, row.result, row.last_error = status, result, error
+            if status == "pending":
+                row.next_attempt_at = now + timedelta(seconds=delay or 0)
+            else:
+                row.done_at = now
+

@@ -1,0 +1,93 @@
+"""What every forge edge provides to the inbox: authenticate, accept, translate."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from bot.events import Actor, Event
+
+
+class Unauthorized(Exception):
+    """The request is not from the forge we share a secret with: 401, nothing stored."""
+
+
+class InvalidPayload(Exception):
+    """Authenticated, but the body cannot be read: stored as rejected, answered 400."""
+
+    def __init__(self, reason: str, received: Received) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.received = received
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """An authenticated delivery, ready to be stored (secrets already removed)."""
+
+    key: str
+    event: str
+    action: str | None
+    is_ping: bool
+    headers: dict[str, str]
+    body: bytes
+
+
+Builder = Callable[[dict[str, Any], datetime], list[Event]]
+
+
+class WebhookPlatform(Protocol):
+    name: str
+
+    def authenticate(self, headers: Mapping[str, str], body: bytes, now: datetime) -> None: ...
+
+    def accept(self, headers: Mapping[str, str], body: bytes) -> Received: ...
+
+    def translate(self, event: str, payload: dict[str, Any], received_at: datetime) -> list[Event]: ...
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An ISO 8601 time, or epoch seconds, as an aware UTC datetime."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def keep_headers(headers: Mapping[str, str], names: tuple[str, ...]) -> dict[str, str]:
+    """The headers worth keeping with a delivery (never a token or a signature)."""
+    lowered = {name.lower(): value for name, value in headers.items()}
+    return {name: lowered[name.lower()] for name in names if name.lower() in lowered}
+
+
+def digest_key(prefix: str, *parts: str) -> str:
+    return prefix + hashlib.sha256("\n".join(parts).encode()).hexdigest()[:40]
+
+
+def load_json_object(body: bytes) -> dict[str, Any]:
+    payload = json.loads(body)
+    if not isinstance(payload, dict):
+        raise ValueError("the body is JSON but not an object")
+    return payload
+
+
+def translate_by_table(table: Mapping[tuple[str, str | None], Builder], event: str, action: str | None,
+                       payload: dict[str, Any], received_at: datetime) -> list[Event]:
+    """Look the (event, action) pair up; unknown pairs translate to nothing."""
+    builder = table.get((event, action)) or table.get((event, None))
+    return builder(payload, received_at) if builder else []
+
+
+def actor_or_ghost(user: Any, login_keys: tuple[str, ...] = ("login",)) -> Actor:
+    if not isinstance(user, dict):
+        return Actor(login="ghost")
+    login = next((str(user[k]) for k in login_keys if user.get(k)), "ghost")
+    is_bot = str(user.get("type", "")).lower() == "bot" or login.lower().endswith("[bot]")
+    return Actor(login=login, id=str(user["id"]) if user.get("id") is not None else None,
+                 name=user.get("name"), is_bot=is_bot)

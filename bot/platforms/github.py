@@ -1,0 +1,216 @@
+"""GitHub webhooks: verify `X-Hub-Signature-256`, read the delivery, translate it into Events."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from bot.events import Actor, Comment, Event, Push, RepoRef, Review, Thread
+from bot.platforms.base import (
+    Builder,
+    InvalidPayload,
+    Received,
+    Unauthorized,
+    actor_or_ghost,
+    keep_headers,
+    load_json_object,
+    parse_time,
+    translate_by_table,
+)
+
+KEPT_HEADERS = (
+    "X-GitHub-Event", "X-GitHub-Delivery", "X-GitHub-Hook-ID", "X-GitHub-Hook-Installation-Target-Type",
+    "X-GitHub-Hook-Installation-Target-ID", "User-Agent", "Content-Type",
+)
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The `X-Hub-Signature-256` value GitHub sends for this body."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class GitHubWebhooks:
+    name = "github"
+
+    def __init__(self, secret: str) -> None:
+        self._secret = secret
+
+    def authenticate(self, headers: Mapping[str, str], body: bytes, now: datetime) -> None:
+        if not self._secret:
+            raise Unauthorized("no GitHub webhook secret is configured (COBOT_GITHUB_WEBHOOK_SECRET)")
+        given = headers.get("X-Hub-Signature-256", "")
+        if not given:
+            raise Unauthorized("missing X-Hub-Signature-256")
+        if not hmac.compare_digest(given.encode(), sign(self._secret, body).encode()):
+            raise Unauthorized("X-Hub-Signature-256 does not match the body")
+
+    def accept(self, headers: Mapping[str, str], body: bytes) -> Received:
+        event = headers.get("X-GitHub-Event", "")
+        key = headers.get("X-GitHub-Delivery", "")
+        kept = keep_headers(headers, KEPT_HEADERS)
+        if not key:
+            key = "github-" + hashlib.sha256(body).hexdigest()[:40]
+        received = Received(key=key, event=event or "unknown", action=None, is_ping=event == "ping",
+                            headers=kept, body=body)
+        if not event:
+            raise InvalidPayload("missing X-GitHub-Event", received)
+        try:
+            payload = load_json_object(body)
+        except ValueError as error:
+            raise InvalidPayload(f"invalid JSON: {error}", received) from None
+        action = payload.get("action")
+        return Received(key=key, event=event, action=str(action) if action is not None else None,
+                        is_ping=event == "ping", headers=kept, body=body)
+
+    def translate(self, event: str, payload: dict[str, Any], received_at: datetime) -> list[Event]:
+        action = payload.get("action")
+        if event == "push" and str(payload.get("ref", "")).startswith("refs/tags/"):
+            event = "push:tag"
+        return translate_by_table(TRANSLATIONS, event, action, payload, received_at)
+
+
+def _repo(payload: dict[str, Any]) -> RepoRef:
+    repo = payload.get("repository") or {}
+    return RepoRef(full_name=str(repo.get("full_name", "unknown/unknown")), url=repo.get("html_url"))
+
+
+def _sender(payload: dict[str, Any]) -> Actor:
+    return actor_or_ghost(payload.get("sender"))
+
+
+def _thread(item: dict[str, Any], is_pr: bool) -> Thread:
+    merged = bool(item.get("merged")) or (is_pr and item.get("merged_at") is not None)
+    state = "merged" if merged else ("closed" if item.get("state") == "closed" else "open")
+    created = parse_time(item.get("created_at"))
+    updated = parse_time(item.get("updated_at")) or created
+    assert created is not None and updated is not None
+    return Thread(
+        number=str(item.get("number")),
+        is_pr=is_pr,
+        title=str(item.get("title") or ""),
+        state=state,
+        author=actor_or_ghost(item.get("user")),
+        created_at=created,
+        updated_at=updated,
+        url=item.get("html_url"),
+        labels=tuple(str(label.get("name")) for label in item.get("labels") or [] if isinstance(label, dict)),
+        assignees=tuple(str(a.get("login")) for a in item.get("assignees") or [] if isinstance(a, dict)),
+        closed_at=parse_time(item.get("closed_at")),
+        merged_at=parse_time(item.get("merged_at")),
+        body=str(item.get("body") or ""),
+    )
+
+
+def _thread_event(kind: str, key: str, is_pr: bool) -> Builder:
+    def build(payload: dict[str, Any], received_at: datetime) -> list[Event]:
+        thread = _thread(payload[key], is_pr)
+        when = thread.updated_at
+        if kind.endswith(".opened"):
+            when = thread.created_at
+        elif kind.endswith(".merged") and thread.merged_at:
+            when = thread.merged_at
+        elif kind.endswith(".closed") and thread.closed_at:
+            when = thread.closed_at
+        detail = {}
+        if payload.get("label"):
+            detail["label"] = str(payload["label"].get("name"))
+        if payload.get("assignee"):
+            detail["assignee"] = str(payload["assignee"].get("login"))
+        return [Event(kind=kind, platform="github", repo=_repo(payload), actor=_sender(payload),
+                      occurred_at=when, thread=thread, detail=detail)]
+    return build
+
+
+def _pr_closed(payload: dict[str, Any], received_at: datetime) -> list[Event]:
+    merged = bool(payload["pull_request"].get("merged"))
+    return _thread_event("pr.merged" if merged else "pr.closed", "pull_request", True)(payload, received_at)
+
+
+def _issue_comment(payload: dict[str, Any], received_at: datetime) -> list[Event]:
+    issue = payload["issue"]
+    thread = _thread(issue, is_pr="pull_request" in issue)
+    return [_comment_event(payload, thread, received_at)]
+
+
+def _review_comment(payload: dict[str, Any], received_at: datetime) -> list[Event]:
+    return [_comment_event(payload, _thread(payload["pull_request"], True), received_at)]
+
+
+def _comment_event(payload: dict[str, Any], thread: Thread, received_at: datetime) -> Event:
+    raw = payload["comment"]
+    created = parse_time(raw.get("created_at")) or received_at
+    comment = Comment(id=str(raw.get("id")), body=str(raw.get("body") or ""), author=actor_or_ghost(raw.get("user")),
+                      created_at=created, url=raw.get("html_url"))
+    return Event(kind="comment.created", platform="github", repo=_repo(payload), actor=comment.author,
+                 occurred_at=created, thread=thread, comment=comment)
+
+
+def _review(payload: dict[str, Any], received_at: datetime) -> list[Event]:
+    raw = payload["review"]
+    thread = _thread(payload["pull_request"], True)
+    submitted = parse_time(raw.get("submitted_at")) or received_at
+    author = actor_or_ghost(raw.get("user"))
+    review = Review(id=str(raw.get("id")), state=str(raw.get("state") or "").lower(), body=str(raw.get("body") or ""),
+                    author=author, submitted_at=submitted)
+    events = [Event(kind="review.submitted", platform="github", repo=_repo(payload), actor=author,
+                    occurred_at=submitted, thread=thread, review=review)]
+    if review.body.strip():
+        comment = Comment(id=f"review-{review.id}", body=review.body, author=author, created_at=submitted,
+                          url=raw.get("html_url"))
+        events.append(Event(kind="comment.created", platform="github", repo=_repo(payload), actor=author,
+                            occurred_at=submitted, thread=thread, comment=comment))
+    return events
+
+
+def _push(kind: str | None = None) -> Builder:
+    def build(payload: dict[str, Any], received_at: datetime) -> list[Event]:
+        head = payload.get("head_commit") or {}
+        push = Push(ref=str(payload.get("ref", "")), before=str(payload.get("before", "")),
+                    after=str(payload.get("after", "")), commit_count=len(payload.get("commits") or []),
+                    created=bool(payload.get("created")), deleted=bool(payload.get("deleted")))
+        event_kind = kind or ("tag.deleted" if push.deleted else "tag.created")
+        return [Event(kind=event_kind, platform="github", repo=_repo(payload), actor=_sender(payload),
+                      occurred_at=parse_time(head.get("timestamp")) or received_at, push=push)]
+    return build
+
+
+def _simple(kind: str, time_path: tuple[str, ...] = (), detail_path: tuple[str, str, str] | None = None) -> Builder:
+    def build(payload: dict[str, Any], received_at: datetime) -> list[Event]:
+        value: Any = payload
+        for part in time_path:
+            value = value.get(part) if isinstance(value, dict) else None
+        detail = {}
+        if detail_path:
+            name, section, field = detail_path
+            detail[name] = str((payload.get(section) or {}).get(field, ""))
+        return [Event(kind=kind, platform="github", repo=_repo(payload), actor=_sender(payload),
+                      occurred_at=(parse_time(value) if time_path else None) or received_at, detail=detail)]
+    return build
+
+
+TRANSLATIONS: dict[tuple[str, str | None], Builder] = {
+    **{("issues", action): _thread_event(f"issue.{action}", "issue", False)
+       for action in ("opened", "edited", "closed", "reopened", "labeled", "unlabeled", "assigned", "unassigned")},
+    ("pull_request", "opened"): _thread_event("pr.opened", "pull_request", True),
+    ("pull_request", "reopened"): _thread_event("pr.reopened", "pull_request", True),
+    ("pull_request", "edited"): _thread_event("pr.edited", "pull_request", True),
+    ("pull_request", "synchronize"): _thread_event("pr.updated", "pull_request", True),
+    ("pull_request", "ready_for_review"): _thread_event("pr.updated", "pull_request", True),
+    ("pull_request", "closed"): _pr_closed,
+    **{("pull_request", action): _thread_event(f"pr.{action}", "pull_request", True)
+       for action in ("labeled", "unlabeled", "assigned", "unassigned")},
+    ("issue_comment", "created"): _issue_comment,
+    ("pull_request_review_comment", "created"): _review_comment,
+    ("pull_request_review", "submitted"): _review,
+    ("push", None): _push("push"),
+    ("push:tag", None): _push(),
+    ("star", "created"): _simple("star.created", ("starred_at",)),
+    ("star", "deleted"): _simple("star.deleted"),
+    ("fork", None): _simple("fork.created", ("forkee", "created_at"), ("fork", "forkee", "full_name")),
+    ("release", "published"): _simple("release.published", ("release", "published_at"),
+                                      ("tag", "release", "tag_name")),
+    ("member", "added"): _simple("member.added", (), ("member", "member", "login")),
+}

@@ -1,0 +1,51 @@
+"""Routers: how a feature module declares which events its handlers react to."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.events import Action, Event
+
+if TYPE_CHECKING:
+    from bot.context import HandlerContext
+
+HandlerFn = Callable[[Event, "HandlerContext"], Iterable[Action] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    name: str
+    pattern: str
+    fn: HandlerFn
+    filter: tuple[str, str] | None = None
+
+    def matches(self, event: Event) -> bool:
+        if self.pattern != "*" and self.pattern != event.kind:
+            prefix = self.pattern.removesuffix("*")
+            if not (self.pattern.endswith(".*") and event.kind.startswith(prefix)):
+                return False
+        if self.filter is None:
+            return True
+        key, value = self.filter
+        return event.detail.get(key) == value
+
+
+class Router:
+    """`@router.on("pr.merged")`, `@router.on("issue.*")` or `@router.on("*")`; at most one filter."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.routes: list[Route] = []
+
+    def on(self, pattern: str, **filter_: str) -> Callable[[HandlerFn], HandlerFn]:
+        if len(filter_) > 1:
+            raise ValueError("a route takes at most one filter")
+
+        def register(fn: HandlerFn) -> HandlerFn:
+            name = f"{self.name}.{fn.__name__}"
+            self.routes.append(Route(name=name, pattern=pattern, fn=fn,
+                                     filter=next(iter(filter_.items()), None)))
+            return fn
+        return register

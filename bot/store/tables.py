@@ -1,0 +1,167 @@
+"""SQLModel tables. Datetimes are stored as naive UTC."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+DELIVERY_STATUSES = ("received", "processed", "ignored", "failed", "rejected")
+ACTION_STATUSES = ("pending", "done", "dry_run", "failed")
+
+
+class Delivery(SQLModel, table=True):
+    """One webhook request as received (secrets stripped), and what became of it."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        UniqueConstraint("platform", "key", name="uq_delivery_platform_key"),
+        Index("ix_delivery_status_due", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    key: str = Field(max_length=128)
+    event: str = Field(max_length=64)
+    action: str | None = Field(default=None, max_length=64)
+    status: str = Field(default="received", max_length=16)
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    attempts: int = 0
+    received_at: datetime
+    next_attempt_at: datetime | None = None
+    processed_at: datetime | None = None
+    headers: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class HandlerRun(SQLModel, table=True):
+    """A handler that has completed for a delivery, so a retry runs only the ones that failed."""
+
+    __tablename__ = "handler_run"
+    __table_args__ = (UniqueConstraint("delivery_id", "handler", name="uq_handler_run"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: int = Field(index=True)
+    handler: str = Field(max_length=64)
+
+
+class Contributor(SQLModel, table=True):
+    __tablename__ = "contributor"
+    __table_args__ = (UniqueConstraint("platform", "login", name="uq_contributor_login"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    login: str = Field(max_length=128)
+    platform_user_id: str | None = Field(default=None, max_length=64)
+    name: str | None = Field(default=None, max_length=256)
+    person: str = Field(max_length=200, index=True)
+    is_bot: bool = False
+    first_seen_at: datetime
+    last_seen_at: datetime
+
+
+class Repo(SQLModel, table=True):
+    __tablename__ = "repo"
+    __table_args__ = (UniqueConstraint("platform", "full_name", name="uq_repo_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    full_name: str = Field(max_length=256)
+    url: str | None = Field(default=None, max_length=512)
+    first_seen_at: datetime
+    last_activity_at: datetime
+
+
+class Thread(SQLModel, table=True):
+    """An issue or a pull request, converged from however its deliveries arrived."""
+
+    __tablename__ = "thread"
+    __table_args__ = (
+        UniqueConstraint("platform", "repo", "is_pr", "number", name="uq_thread"),
+        Index("ix_thread_author", "platform", "author"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    repo: str = Field(max_length=256)
+    number: str = Field(max_length=32)
+    is_pr: bool
+    title: str = Field(default="", sa_column=Column(Text, nullable=False))
+    author: str = Field(max_length=128)
+    author_person: str = Field(max_length=200, index=True)
+    state: str = Field(max_length=16)
+    state_at: datetime
+    snapshot_at: datetime
+    labels: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    assignees: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    url: str | None = Field(default=None, max_length=512)
+    created_at: datetime
+    closed_at: datetime | None = None
+    merged_at: datetime | None = None
+    first_response_at: datetime | None = None
+    first_responder: str | None = Field(default=None, max_length=128)
+
+
+class Activity(SQLModel, table=True):
+    """The activity log: one row per event that happened, whoever did it."""
+
+    __tablename__ = "activity"
+    __table_args__ = (
+        UniqueConstraint("delivery_id", "kind", name="uq_activity_delivery_kind"),
+        Index("ix_activity_time", "occurred_at"),
+        Index("ix_activity_person", "person", "occurred_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: int | None = None
+    platform: str = Field(max_length=16)
+    repo: str = Field(max_length=256)
+    kind: str = Field(max_length=32)
+    actor: str = Field(max_length=128)
+    person: str = Field(max_length=200)
+    is_bot: bool = False
+    number: str | None = Field(default=None, max_length=32)
+    occurred_at: datetime
+
+
+class Milestone(SQLModel, table=True):
+    """A contributor's first issue / first PR / first merge in a scope: reached once, ever."""
+
+    __tablename__ = "milestone"
+    __table_args__ = (UniqueConstraint("person", "scope", "kind", name="uq_milestone"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person: str = Field(max_length=200)
+    scope: str = Field(max_length=300)
+    kind: str = Field(max_length=32)
+    platform: str = Field(max_length=16)
+    repo: str = Field(max_length=256)
+    number: str = Field(max_length=32)
+    reached_at: datetime
+
+
+class OutboxAction(SQLModel, table=True):
+    """An action decided by a handler, stored with the state change that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_outbox_key"),
+        Index("ix_outbox_status_due", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200)
+    kind: str = Field(max_length=16)
+    platform: str | None = Field(default=None, max_length=16)
+    repo: str | None = Field(default=None, max_length=256)
+    number: str | None = Field(default=None, max_length=32)
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    delivery_id: int | None = Field(default=None, index=True)
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    result: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime
+    next_attempt_at: datetime
+    done_at: datetime | None = None

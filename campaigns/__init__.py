@@ -1,0 +1,1 @@
+"""Scheduled community work (hackathons, training camps, leaderboards, digests)."""

@@ -1,0 +1,35 @@
+"""Tracking: repos, contributors, issues and PRs (state, labels, assignees, response and merge times), activity."""
+
+from __future__ import annotations
+
+from bot.context import HandlerContext
+from bot.events import Actor, Event
+from bot.routing import Router
+from bot.store import records
+
+router = Router("tracking")
+
+
+def _remember(ctx: HandlerContext, event: Event, actor: Actor) -> tuple[str, bool]:
+    person = ctx.settings.person_for(event.platform, actor.login)
+    is_bot = actor.is_bot or ctx.settings.is_bot(actor.login)
+    records.upsert_contributor(ctx.db, ctx.session, event.platform, actor, person, is_bot, event.occurred_at)
+    return person, is_bot
+
+
+@router.on("*")
+def record(event: Event, ctx: HandlerContext) -> None:
+    records.upsert_repo(ctx.db, ctx.session, event.platform, event.repo.full_name, event.repo.url,
+                        event.occurred_at)
+    person, is_bot = _remember(ctx, event, event.actor)
+    thread = event.thread
+    records.log_activity(ctx.db, ctx.session, delivery_id=ctx.delivery_id, platform=event.platform,
+                         repo=event.repo.full_name, kind=event.kind, actor=event.actor.login, person=person,
+                         is_bot=is_bot, number=thread.number if thread else None, when=event.occurred_at)
+    if thread is None:
+        return
+    author_person, _ = _remember(ctx, event, thread.author) if thread.author != event.actor else (person, is_bot)
+    row = records.apply_thread(ctx.db, ctx.session, event.platform, event.repo.full_name, thread, author_person,
+                               event.occurred_at)
+    if event.kind in ("comment.created", "review.submitted"):
+        records.record_response(row, event.actor, person, is_bot, event.occurred_at)

@@ -1,0 +1,101 @@
+"""First-time contributors: welcome a person's first issue and first PR, congratulate their first merge.
+
+A first is decided per repo and for the whole community (every tracked repo, both platforms, linked accounts
+counted as one person); `welcome.scope` says which of the two is greeted. Each first is recorded once, so
+no redelivery, replay or import ever greets the same person twice in the same scope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from bot.context import HandlerContext
+from bot.events import Action, Event, Thread
+from bot.routing import Router
+from bot.store import records
+
+router = Router("welcome")
+
+PLATFORM_LABELS = {"github": "GitHub", "gitee": "Gitee"}
+FIRST_KINDS = {False: "first_issue", True: "first_pr"}
+
+
+def _scopes(event: Event) -> dict[str, str]:
+    return {"repo": f"repo:{event.platform}:{event.repo.full_name.lower()}", "community": "community"}
+
+
+def _greets(event: Event, ctx: HandlerContext, person: str) -> bool:
+    login = event.thread.author.login if event.thread else event.actor.login
+    settings = ctx.settings
+    if not settings.welcome.enabled or ctx.quiet:
+        return False
+    if event.thread and event.thread.author.is_bot or settings.is_bot(login):
+        return False
+    return login.lower() not in {m.lower() for m in settings.community.maintainers}
+
+
+def _is_first(event: Event, ctx: HandlerContext, thread: Thread, person: str, scope: str, kind: str) -> bool:
+    row_id = _thread_id(event, ctx, thread)
+    by_repo = scope != "community"
+    if records.has_earlier_thread(ctx.session, person, thread.is_pr, thread.created_at, row_id,
+                                  event.platform if by_repo else None, event.repo.full_name if by_repo else None):
+        return False
+    return records.reach_milestone(ctx.db, ctx.session, person=person, scope=scope, kind=kind,
+                                   platform=event.platform, repo=event.repo.full_name, number=thread.number,
+                                   when=event.occurred_at)
+
+
+def _thread_id(event: Event, ctx: HandlerContext, thread: Thread) -> int:
+    row = records.find_thread(ctx.session, event.platform, event.repo.full_name, thread.is_pr, thread.number)
+    if row is None or row.id is None:
+        raise LookupError(f"{event.repo.full_name}#{thread.number} is not tracked (tracking must run first)")
+    return row.id
+
+
+def _comment(event: Event, ctx: HandlerContext, key: str, template: str, scope_name: str) -> Action:
+    thread = event.thread
+    assert thread is not None
+    language = ctx.settings.repo_language(event.platform, event.repo.full_name)
+    body = ctx.render(template, language, login=thread.author.login, community=ctx.settings.community.name,
+                      repo=event.repo.full_name, scope=scope_name)
+    return Action(kind="comment", key=key, platform=event.platform, repo=event.repo.full_name,
+                  number=thread.number, is_pr=thread.is_pr, body=body, language=language)
+
+
+@router.on("issue.opened")
+@router.on("pr.opened")
+def welcome_first(event: Event, ctx: HandlerContext) -> Iterator[Action]:
+    thread = event.thread
+    assert thread is not None
+    person = ctx.settings.person_for(event.platform, thread.author.login)
+    kind = FIRST_KINDS[thread.is_pr]
+    firsts = {name: _is_first(event, ctx, thread, person, scope, kind) for name, scope in _scopes(event).items()}
+    chosen = ctx.settings.welcome.scope
+    if not firsts[chosen] or not _greets(event, ctx, person):
+        return
+    base = f"welcome:{_scopes(event)[chosen]}:{person}:{kind}"
+    yield _comment(event, ctx, f"{base}:comment", "welcome_pr" if thread.is_pr else "welcome_issue", chosen)
+    yield Action(kind="label", key=f"{base}:label", platform=event.platform, repo=event.repo.full_name,
+                 number=thread.number, is_pr=thread.is_pr, labels=(ctx.settings.welcome.label,))
+    if ctx.settings.welcome.notify_maintainers:
+        language = ctx.settings.community.language
+        values = {"login": thread.author.login, "repo": event.repo.full_name, "is_pr": thread.is_pr,
+                  "title": thread.title, "url": thread.url or "", "platform_label": PLATFORM_LABELS[event.platform]}
+        yield Action(kind="notify", key=f"{base}:notify", topic="newcomer", language=language,
+                     title=ctx.render("newcomer_notice_title", language, **values),
+                     body=ctx.render("newcomer_notice", language, **values))
+
+
+@router.on("pr.merged")
+def congratulate_first_merge(event: Event, ctx: HandlerContext) -> Iterator[Action]:
+    thread = event.thread
+    assert thread is not None
+    person = ctx.settings.person_for(event.platform, thread.author.login)
+    firsts = {name: records.reach_milestone(ctx.db, ctx.session, person=person, scope=scope, kind="first_merge",
+                                            platform=event.platform, repo=event.repo.full_name,
+                                            number=thread.number, when=event.occurred_at)
+              for name, scope in _scopes(event).items()}
+    chosen = ctx.settings.welcome.scope
+    if firsts[chosen] and ctx.settings.welcome.congratulate_first_merge and _greets(event, ctx, person):
+        key = f"welcome:{_scopes(event)[chosen]}:{person}:first_merge:comment"
+        yield _comment(event, ctx, key, "first_merge", chosen)

@@ -1,0 +1,61 @@
+"""GitHub webhook payloads for tests, shaped as GitHub documents them (only the fields cobot reads)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def user(login: str, kind: str = "User") -> dict[str, Any]:
+    return {"login": login, "id": abs(hash(login)) % 10**8, "type": kind}
+
+
+def repository(full_name: str = "acme/rocket") -> dict[str, Any]:
+    return {"full_name": full_name, "html_url": f"https://github.com/{full_name}"}
+
+
+def thread(number: int, author: str, *, created: str, updated: str | None = None, state: str = "open",
+           labels: tuple[str, ...] = (), assignees: tuple[str, ...] = (), closed: str | None = None,
+           merged: str | None = None, repo: str = "acme/rocket", pr: bool = False, kind: str = "User"
+           ) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "number": number, "title": f"Item {number}", "body": "", "state": state, "user": user(author, kind),
+        "labels": [{"name": name} for name in labels], "assignees": [user(a) for a in assignees],
+        "created_at": created, "updated_at": updated or created, "closed_at": closed,
+        "html_url": f"https://github.com/{repo}/{'pull' if pr else 'issues'}/{number}",
+    }
+    if pr:
+        item.update(merged=merged is not None, merged_at=merged, draft=False)
+    return item
+
+
+def issue_event(action: str, number: int, author: str, *, sender: str | None = None, repo: str = "acme/rocket",
+                **fields: Any) -> dict[str, Any]:
+    kind = "Bot" if author.endswith("[bot]") else "User"
+    return {"action": action, "repository": repository(repo), "sender": user(sender or author),
+            "issue": thread(number, author, repo=repo, kind=kind, **fields)}
+
+
+def pr_event(action: str, number: int, author: str, *, sender: str | None = None, repo: str = "acme/rocket",
+             **fields: Any) -> dict[str, Any]:
+    kind = "Bot" if author.endswith("[bot]") else "User"
+    return {"action": action, "repository": repository(repo), "sender": user(sender or author, kind),
+            "pull_request": thread(number, author, repo=repo, pr=True, kind=kind, **fields)}
+
+
+def comment_event(number: int, author: str, commenter: str, *, at: str, body: str = "Thanks!",
+                  on_pr: bool = False, created: str = "2026-11-01T10:00:00Z", repo: str = "acme/rocket"
+                  ) -> dict[str, Any]:
+    issue = thread(number, author, created=created, updated=at, repo=repo)
+    if on_pr:
+        issue["pull_request"] = {"url": f"https://api.github.com/repos/{repo}/pulls/{number}"}
+    return {"action": "created", "repository": repository(repo), "sender": user(commenter), "issue": issue,
+            "comment": {"id": abs(hash((number, at))) % 10**9, "body": body, "user": user(commenter),
+                        "created_at": at, "html_url": f"https://github.com/{repo}/issues/{number}#c"}}
+
+
+def review_event(number: int, author: str, reviewer: str, *, at: str, state: str = "approved", body: str = "",
+                 created: str = "2026-11-01T10:00:00Z") -> dict[str, Any]:
+    return {"action": "submitted", "repository": repository(), "sender": user(reviewer),
+            "pull_request": thread(number, author, created=created, updated=at, pr=True),
+            "review": {"id": 77, "state": state, "body": body, "user": user(reviewer), "submitted_at": at,
+                       "html_url": f"https://github.com/acme/rocket/pull/{number}#r"}}

@@ -1,0 +1,105 @@
+"""The durable inbox: isolation of handlers, retries with backoff, crash recovery, replay."""
+
+from __future__ import annotations
+
+from bot.app import COBOT, create_app
+from bot.dispatch import ROUTERS
+from bot.inbox import Pipeline
+from bot.routing import Router
+from bot.store.tables import Activity, Delivery, HandlerRun, OutboxAction, Thread
+from tests.helpers import body_of, count, eventually, github_headers
+from tests.payloads import issue_event
+
+T0 = "2026-11-01T10:00:00Z"
+
+
+class Flaky:
+    """A handler that fails a given number of times, then works."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.calls = 0
+        self.router = Router("flaky")
+        self.router.on("issue.opened")(self.explode)
+
+    def explode(self, event, ctx):
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise RuntimeError(f"boom {self.calls}")
+
+
+def pipeline_with(harness, flaky: Flaky) -> Pipeline:
+    return Pipeline(harness.db, harness.settings, harness.clock, harness.platforms, ROUTERS + (flaky.router,))
+
+
+def test_a_failing_handler_does_not_stop_the_others_and_is_retried_alone(harness):
+    flaky = Flaky(failures=1)
+    pipeline = pipeline_with(harness, flaky)
+    harness.store("issues", issue_event("opened", 1, "alice", created=T0))
+
+    pipeline.process_due()
+    [delivery] = harness.rows(Delivery)
+    assert (delivery.status, delivery.attempts) == ("received", 1)
+    assert "flaky.explode: RuntimeError: boom 1" in delivery.error
+    assert len(harness.rows(Thread)) == 1 and len(harness.rows(OutboxAction)) == 3  # the others ran
+
+    assert pipeline.process_due().processed == 0  # not due yet: backoff
+    harness.clock.advance(1)
+    pipeline.process_due()
+    [delivery] = harness.rows(Delivery)
+    assert (delivery.status, delivery.error) == ("processed", None)
+    assert flaky.calls == 2
+    assert sorted(r.handler for r in harness.rows(HandlerRun)) == [
+        "0:flaky.explode", "0:tracking.record", "0:welcome.welcome_first"]
+    assert len(harness.rows(Activity)) == 1 and len(harness.rows(OutboxAction)) == 3
+
+
+def test_a_handler_that_keeps_failing_marks_the_delivery_failed_with_its_error(harness):
+    flaky = Flaky(failures=100)
+    pipeline = pipeline_with(harness, flaky)
+    harness.store("issues", issue_event("opened", 1, "alice", created=T0))
+    for _ in range(harness.settings.inbox.max_attempts):
+        pipeline.process_due()
+        harness.clock.advance(60)
+    [delivery] = harness.rows(Delivery)
+    assert (delivery.status, delivery.attempts) == ("failed", harness.settings.inbox.max_attempts)
+    assert "boom 5" in delivery.error
+    assert flaky.calls == 5
+
+
+def test_replay_runs_a_failed_delivery_again(harness):
+    flaky = Flaky(failures=5)
+    pipeline = pipeline_with(harness, flaky)
+    new_id = harness.store("issues", issue_event("opened", 1, "alice", created=T0))
+    for _ in range(5):
+        pipeline.process_due()
+        harness.clock.advance(60)
+    assert harness.rows(Delivery)[0].status == "failed"
+    assert pipeline.replay(new_id).status == "processed"
+    assert len(harness.rows(OutboxAction)) == 3
+
+
+async def test_deliveries_stored_before_a_crash_are_processed_at_start_up(aiohttp_client, settings):
+    crashed = await aiohttp_client(create_app(settings, run_workers=False))
+    for number in range(1, 6):
+        body = body_of(issue_event("opened", number, f"user{number}", created=T0))
+        response = await crashed.post("/webhooks/github", data=body, headers=github_headers("issues", body))
+        assert response.status == 202
+    await crashed.close()  # the process dies before its worker ran: the deliveries are only in the store
+
+    restarted = await aiohttp_client(create_app(settings))
+    db = restarted.app[COBOT].db
+    await eventually(lambda: count(db, Delivery, Delivery.status == "processed") == 5, message="5 processed")
+    assert count(db, Thread) == 5
+    assert count(db, OutboxAction, OutboxAction.kind == "comment") == 5
+
+
+async def test_a_running_server_processes_what_it_accepts(aiohttp_client, settings):
+    client = await aiohttp_client(create_app(settings))
+    body = body_of(issue_event("opened", 1, "alice", created=T0))
+    response = await client.post("/webhooks/github", data=body, headers=github_headers("issues", body))
+    assert response.status == 202
+    db = client.app[COBOT].db
+    await eventually(lambda: count(db, OutboxAction, OutboxAction.status != "pending") == 3, message="3 actions")
+    assert count(db, OutboxAction, OutboxAction.status == "dry_run") == 2  # comment and label: no token
+    assert count(db, OutboxAction, OutboxAction.kind == "notify", OutboxAction.status == "done") == 1
