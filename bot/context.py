@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +12,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.render import render
 from bot.store.db import Database
+from bot.store.records import StoredThread, find_thread
 
 
 @dataclass
@@ -22,6 +23,17 @@ class HandlerContext:
     clock: Clock
     delivery_id: int | None = None
     quiet: bool = False  # history being imported: record it, say nothing
+    threads: dict[tuple[str, str, bool, str], StoredThread] = field(default_factory=dict)  # seen this delivery
+
+    def thread(self, platform: str, repo: str, is_pr: bool, number: str) -> StoredThread | None:
+        """The stored issue/PR, as tracking left it for this delivery."""
+        key = (platform, repo, is_pr, number)
+        if key not in self.threads:
+            found = find_thread(self.db, self.session, platform, repo, is_pr, number)
+            if found is None:
+                return None
+            self.threads[key] = found
+        return self.threads[key]
 
     def now(self) -> datetime:
         return self.clock()

@@ -130,6 +130,6 @@ class Action:
     language: str | None = None
 
     def payload(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["labels"] = list(self.labels)
-        return {k: v for k, v in data.items() if k not in {"kind", "key", "platform", "repo", "number"}}
+        """What the outbox stores besides the columns (kind, key, platform, repo, number)."""
+        return {"is_pr": self.is_pr, "body": self.body, "labels": list(self.labels), "title": self.title,
+                "topic": self.topic, "language": self.language}

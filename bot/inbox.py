@@ -18,18 +18,20 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import Executable, bindparam, delete, or_, select
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.config import Settings
 from bot.context import HandlerContext
 from bot.dispatch import ROUTERS, routes_for
+from bot.events import Event
 from bot.outbox import store_actions
 from bot.platforms.base import Received, WebhookPlatform
 from bot.routing import Router
-from bot.store.db import Database
+from bot.store.db import Database, dialect_insert
 from bot.store.tables import Delivery, HandlerRun
 
 log = logging.getLogger("cobot.inbox")
@@ -95,12 +97,65 @@ class InboxWriter:
 
     def _insert(self, session: Session, item: Incoming, now: datetime) -> int | None:
         received = item.received
-        statement = self._db.insert(Delivery).values(
-            platform=item.platform, key=received.key, event=received.event, action=received.action,
-            status=item.status, error=item.error, attempts=0, received_at=now,
-            processed_at=now if item.status != "received" else None, headers=received.headers, body=received.body,
-        ).on_conflict_do_nothing().returning(Delivery.id)
-        return session.execute(statement).scalar_one_or_none()
+        return session.connection().execute(_sql(self._db.dialect).insert, {
+            "platform": item.platform, "key": received.key, "event": received.event, "action": received.action,
+            "status": item.status, "error": item.error, "received_at": now,
+            "processed_at": now if item.status != "received" else None, "headers": received.headers,
+            "body": received.body}).scalar_one_or_none()
+
+
+DELIVERY = Delivery.__table__  # type: ignore[attr-defined]
+WORK_COLUMNS = ("id", "platform", "key", "event", "action", "body", "received_at", "attempts")
+RESULT_COLUMNS = ("status", "error", "attempts", "processed_at", "next_attempt_at")
+
+
+@dataclass(frozen=True)
+class DeliveryStatements:
+    insert: Executable
+    due: Executable
+    one: Executable
+    save: Executable
+
+
+@cache
+def _sql(dialect: str) -> DeliveryStatements:
+    columns = ("platform", "key", "event", "action", "status", "error", "received_at", "processed_at", "headers",
+               "body")
+    due = (select(*(DELIVERY.c[name] for name in WORK_COLUMNS))
+           .where(DELIVERY.c.status == "received",
+                  or_(DELIVERY.c.next_attempt_at.is_(None), DELIVERY.c.next_attempt_at <= bindparam("now")))
+           .order_by(DELIVERY.c.id).limit(bindparam("limit")))
+    if dialect == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    return DeliveryStatements(
+        insert=dialect_insert(dialect)(DELIVERY).values(**{c: bindparam(c) for c in columns}, attempts=0)
+        .on_conflict_do_nothing().returning(DELIVERY.c.id),
+        due=due,
+        one=select(*(DELIVERY.c[name] for name in WORK_COLUMNS)).where(DELIVERY.c.id == bindparam("delivery_id")),
+        save=DELIVERY.update().where(DELIVERY.c.id == bindparam("delivery_id"))
+        .values(**{c: bindparam(c) for c in RESULT_COLUMNS}),
+    )
+
+
+@dataclass(slots=True)
+class Work:
+    """A stored delivery being processed, and what became of it."""
+
+    id: int
+    platform: str
+    key: str
+    event: str
+    action: str | None
+    body: bytes
+    received_at: datetime
+    attempts: int
+    status: str = "received"
+    error: str | None = None
+    processed_at: datetime | None = None
+    next_attempt_at: datetime | None = None
+
+    def result(self) -> dict[str, object]:
+        return {"delivery_id": self.id, **{name: getattr(self, name) for name in RESULT_COLUMNS}}
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,48 +175,43 @@ class Pipeline:
         self._platforms = platforms
         self._routers = routers
 
-    def process_due(self, limit: int | None = None, budget_seconds: float = 0.05) -> Outcome:
+    def process_due(self, limit: int | None = None, budget_seconds: float = 0.025) -> Outcome:
         """Process the deliveries that are due, oldest first, for about `budget_seconds` in one transaction."""
         now = self._clock()
         started = time.monotonic()
-        processed = actions = 0
+        done: list[Work] = []
+        actions = 0
+        sql = _sql(self._db.dialect)
         with self._db.session() as session:
-            query = (select(Delivery).where(Delivery.status == "received",
-                                            or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now))
-                     .order_by(Delivery.id).limit(limit or self._settings.inbox.batch_size))
-            if self._db.is_postgres:
-                query = query.with_for_update(skip_locked=True)
-            for delivery in session.execute(query).scalars():
-                actions += self._process(session, delivery, now)
-                processed += 1
+            connection = session.connection()
+            rows = connection.execute(sql.due, {"now": now, "limit": limit or self._settings.inbox.batch_size})
+            for row in rows.mappings().all():
+                work = Work(**row)
+                actions += self._process(session, work, now)
+                done.append(work)
                 if time.monotonic() - started > budget_seconds:
                     break
-        return Outcome(processed, actions)
+            if done:
+                connection.execute(sql.save, [work.result() for work in done])
+        return Outcome(len(done), actions)
 
     def replay(self, delivery_id: int) -> Delivery:
         """Run one delivery through every handler again (they are idempotent), whatever its status was."""
         now = self._clock()
+        sql = _sql(self._db.dialect)
         with self._db.session() as session:
-            delivery = session.get(Delivery, delivery_id)
-            if delivery is None:
+            row = session.connection().execute(sql.one, {"delivery_id": delivery_id}).mappings().one_or_none()
+            if row is None:
                 raise LookupError(f"no delivery with id {delivery_id}")
             session.execute(delete(HandlerRun).where(HandlerRun.delivery_id == delivery_id))
-            delivery.attempts, delivery.error, delivery.next_attempt_at = 0, None, None
-            self._process(session, delivery, now)
-            session.flush()
+            work = Work(**{**row, "attempts": 0})
+            self._process(session, work, now)
+            session.connection().execute(sql.save, work.result())
+            delivery = session.get(Delivery, delivery_id, populate_existing=True)
+            assert delivery is not None
             return delivery
 
-    def _process(self, session: Session, delivery: Delivery, now: datetime) -> int:
-        try:
-            with session.begin_nested():
-                return self._run_handlers(session, delivery, now)
-        except Exception as error:  # a store error outside any one handler: retry the whole delivery
-            log.exception("delivery %s (%s %s) could not be processed", delivery.id, delivery.platform,
-                          delivery.key)
-            self._failed_attempt(delivery, now, [f"{type(error).__name__}: {error}"])
-            return 0
-
-    def _run_handlers(self, session: Session, delivery: Delivery, now: datetime) -> int:
+    def _process(self, session: Session, delivery: Work, now: datetime) -> int:
         platform = self._platforms.get(delivery.platform)
         try:
             if platform is None:
@@ -176,9 +226,27 @@ class Pipeline:
             what = delivery.event + (f"/{delivery.action}" if delivery.action else "")
             self._finish(delivery, now, "ignored", f"not tracked: {what}")
             return 0
-        done = set(session.execute(select(HandlerRun.handler).where(HandlerRun.delivery_id == delivery.id)).scalars())
-        errors: list[str] = []
+        done: set[str] = set()
+        if delivery.attempts:
+            done.update(session.execute(select(HandlerRun.handler).where(HandlerRun.delivery_id == delivery.id))
+                        .scalars())
+        try:  # the usual case, all handlers succeed: one savepoint for the delivery
+            with session.begin_nested():
+                stored, completed, errors = self._run_handlers(session, delivery, events, done, now, isolate=False)
+        except Exception:  # one failed: run them again, each in its own savepoint, so the others still count
+            stored, completed, errors = self._run_handlers(session, delivery, events, done, now, isolate=True)
+        if errors:  # remember what succeeded, so that the retry runs only what failed
+            session.add_all(HandlerRun(delivery_id=delivery.id, handler=name) for name in completed)
+            self._failed_attempt(delivery, now, errors)
+        else:
+            self._finish(delivery, now, "processed", None)
+        return stored
+
+    def _run_handlers(self, session: Session, delivery: Work, events: list[Event], done: set[str], now: datetime,
+                      isolate: bool) -> tuple[int, list[str], list[str]]:
         stored = 0
+        completed: list[str] = []
+        errors: list[str] = []
         for index, event in enumerate(events):
             ctx = HandlerContext(session=session, db=self._db, settings=self._settings, clock=self._clock,
                                  delivery_id=delivery.id)
@@ -187,24 +255,25 @@ class Pipeline:
                 if run_name in done:
                     continue
                 try:
-                    with session.begin_nested():
+                    with session.begin_nested() if isolate else contextlib.nullcontext():
                         actions = list(route.fn(event, ctx) or ())
                         stored += store_actions(self._db, session, actions, delivery.id, now)
-                        session.add(HandlerRun(delivery_id=delivery.id, handler=run_name))
-                        session.flush()
+                        if session.new or session.dirty:
+                            session.flush()
                 except Exception as error:
+                    if not isolate:
+                        raise
                     log.exception("handler %s failed on delivery %s (%s)", route.name, delivery.id, event.kind)
                     errors.append(f"{route.name}: {type(error).__name__}: {error}")
-        if errors:
-            self._failed_attempt(delivery, now, errors)
-        else:
-            self._finish(delivery, now, "processed", None)
-        return stored
+                    ctx.threads.clear()  # what it cached was rolled back with it
+                else:
+                    completed.append(run_name)
+        return stored, completed, errors
 
-    def _finish(self, delivery: Delivery, now: datetime, status: str, error: str | None) -> None:
+    def _finish(self, delivery: Work, now: datetime, status: str, error: str | None) -> None:
         delivery.status, delivery.error, delivery.processed_at, delivery.next_attempt_at = status, error, now, None
 
-    def _failed_attempt(self, delivery: Delivery, now: datetime, errors: list[str]) -> None:
+    def _failed_attempt(self, delivery: Work, now: datetime, errors: list[str]) -> None:
         inbox = self._settings.inbox
         delivery.attempts += 1
         delivery.error = "; ".join(errors)

@@ -15,8 +15,9 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import Executable, bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
@@ -24,26 +25,32 @@ from bot.config import OutboxSettings
 from bot.events import Action
 from bot.platforms.actions import ForgeClient, PermanentFailure, RetryLater
 from bot.render import marker
-from bot.store.db import Database
+from bot.store.db import Database, dialect_insert
 from bot.store.tables import OutboxAction
 
 log = logging.getLogger("cobot.outbox")
 
 LEASE = timedelta(minutes=5)
+OUTBOX = OutboxAction.__table__  # type: ignore[attr-defined]
+
+
+@cache
+def _insert_action(dialect: str) -> Executable:
+    columns = ("key", "kind", "platform", "repo", "number", "payload", "delivery_id", "created_at")
+    return (dialect_insert(dialect)(OUTBOX).values(**{c: bindparam(c) for c in columns}, status="pending",
+                                                   attempts=0, next_attempt_at=bindparam("created_at"))
+            .on_conflict_do_nothing().returning(OUTBOX.c.id))
 
 
 def store_actions(db: Database, session: Session, actions: Iterable[Action], delivery_id: int | None,
                   now: datetime) -> int:
-    """Store actions in the caller's transaction; returns how many were new."""
-    stored = 0
-    for action in actions:
-        result = session.execute(db.insert(OutboxAction).values(
-            key=action.key, kind=action.kind, platform=action.platform, repo=action.repo, number=action.number,
-            payload=action.payload(), delivery_id=delivery_id, status="pending", attempts=0, created_at=now,
-            next_attempt_at=now,
-        ).on_conflict_do_nothing().returning(OutboxAction.id))
-        stored += result.scalar_one_or_none() is not None
-    return stored
+    """Store actions in the caller's transaction; returns how many were new (the others were decided before)."""
+    rows = [{"key": action.key, "kind": action.kind, "platform": action.platform, "repo": action.repo,
+             "number": action.number, "payload": action.payload(), "delivery_id": delivery_id, "created_at": now}
+            for action in actions]
+    if not rows:
+        return 0
+    return len(session.connection().execute(_insert_action(db.dialect), rows).all())
 
 
 class WriteRate:

@@ -12,7 +12,7 @@ LANGUAGES = ("zh", "en")
 
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
-    return Environment(loader=PackageLoader("bot", "templates"), undefined=StrictUndefined,
+    return Environment(loader=PackageLoader("bot", "templates"), undefined=StrictUndefined, auto_reload=False,
                        keep_trailing_newline=False, autoescape=False, trim_blocks=True, lstrip_blocks=True)
 
 

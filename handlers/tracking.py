@@ -31,5 +31,6 @@ def record(event: Event, ctx: HandlerContext) -> None:
     author_person, _ = _remember(ctx, event, thread.author) if thread.author != event.actor else (person, is_bot)
     row = records.apply_thread(ctx.db, ctx.session, event.platform, event.repo.full_name, thread, author_person,
                                event.occurred_at)
+    ctx.threads[(event.platform, event.repo.full_name, thread.is_pr, thread.number)] = row
     if event.kind in ("comment.created", "review.submitted"):
-        records.record_response(row, event.actor, person, is_bot, event.occurred_at)
+        records.record_response(ctx.db, ctx.session, row, event.actor, person, is_bot, event.occurred_at)

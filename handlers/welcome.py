@@ -24,7 +24,7 @@ def _scopes(event: Event) -> dict[str, str]:
     return {"repo": f"repo:{event.platform}:{event.repo.full_name.lower()}", "community": "community"}
 
 
-def _greets(event: Event, ctx: HandlerContext, person: str) -> bool:
+def _greets(event: Event, ctx: HandlerContext) -> bool:
     login = event.thread.author.login if event.thread else event.actor.login
     settings = ctx.settings
     if not settings.welcome.enabled or ctx.quiet:
@@ -34,22 +34,17 @@ def _greets(event: Event, ctx: HandlerContext, person: str) -> bool:
     return login.lower() not in {m.lower() for m in settings.community.maintainers}
 
 
-def _is_first(event: Event, ctx: HandlerContext, thread: Thread, person: str, scope: str, kind: str) -> bool:
-    row_id = _thread_id(event, ctx, thread)
-    by_repo = scope != "community"
-    if records.has_earlier_thread(ctx.session, person, thread.is_pr, thread.created_at, row_id,
-                                  event.platform if by_repo else None, event.repo.full_name if by_repo else None):
-        return False
-    return records.reach_milestone(ctx.db, ctx.session, person=person, scope=scope, kind=kind,
-                                   platform=event.platform, repo=event.repo.full_name, number=thread.number,
-                                   when=event.occurred_at)
-
-
-def _thread_id(event: Event, ctx: HandlerContext, thread: Thread) -> int:
-    row = records.find_thread(ctx.session, event.platform, event.repo.full_name, thread.is_pr, thread.number)
-    if row is None or row.id is None:
+def _firsts(event: Event, ctx: HandlerContext, thread: Thread, person: str, kind: str) -> set[str]:
+    """The scopes in which this is the person's first issue (or PR): recorded, so it is first only once."""
+    row = ctx.thread(event.platform, event.repo.full_name, thread.is_pr, thread.number)
+    if row is None:
         raise LookupError(f"{event.repo.full_name}#{thread.number} is not tracked (tracking must run first)")
-    return row.id
+    everywhere, in_repo = records.earlier_threads(ctx.db, ctx.session, row, person)
+    earlier = {"repo": in_repo, "community": everywhere}
+    candidates = {name: scope for name, scope in _scopes(event).items() if not earlier[name]}
+    return records.reach_milestones(ctx.db, ctx.session, candidates, person=person, kind=kind,
+                                    platform=event.platform, repo=event.repo.full_name, number=thread.number,
+                                    when=event.occurred_at)
 
 
 def _comment(event: Event, ctx: HandlerContext, key: str, template: str, scope_name: str) -> Action:
@@ -69,9 +64,9 @@ def welcome_first(event: Event, ctx: HandlerContext) -> Iterator[Action]:
     assert thread is not None
     person = ctx.settings.person_for(event.platform, thread.author.login)
     kind = FIRST_KINDS[thread.is_pr]
-    firsts = {name: _is_first(event, ctx, thread, person, scope, kind) for name, scope in _scopes(event).items()}
+    firsts = _firsts(event, ctx, thread, person, kind)
     chosen = ctx.settings.welcome.scope
-    if not firsts[chosen] or not _greets(event, ctx, person):
+    if chosen not in firsts or not _greets(event, ctx):
         return
     base = f"welcome:{_scopes(event)[chosen]}:{person}:{kind}"
     yield _comment(event, ctx, f"{base}:comment", "welcome_pr" if thread.is_pr else "welcome_issue", chosen)
@@ -91,11 +86,10 @@ def congratulate_first_merge(event: Event, ctx: HandlerContext) -> Iterator[Acti
     thread = event.thread
     assert thread is not None
     person = ctx.settings.person_for(event.platform, thread.author.login)
-    firsts = {name: records.reach_milestone(ctx.db, ctx.session, person=person, scope=scope, kind="first_merge",
-                                            platform=event.platform, repo=event.repo.full_name,
-                                            number=thread.number, when=event.occurred_at)
-              for name, scope in _scopes(event).items()}
+    firsts = records.reach_milestones(ctx.db, ctx.session, _scopes(event), person=person, kind="first_merge",
+                                      platform=event.platform, repo=event.repo.full_name, number=thread.number,
+                                      when=event.occurred_at)
     chosen = ctx.settings.welcome.scope
-    if firsts[chosen] and ctx.settings.welcome.congratulate_first_merge and _greets(event, ctx, person):
+    if chosen in firsts and ctx.settings.welcome.congratulate_first_merge and _greets(event, ctx):
         key = f"welcome:{_scopes(event)[chosen]}:{person}:first_merge:comment"
         yield _comment(event, ctx, key, "first_merge", chosen)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -74,10 +74,13 @@ class Database:
         with self._sessions() as session, session.begin():
             yield session
 
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
     def insert(self, table: Any) -> Insert:
         """An INSERT that understands ON CONFLICT for the current dialect."""
-        dialect = postgresql if self.is_postgres else sqlite
-        return dialect.insert(table)
+        return dialect_insert(self.dialect)(table)
 
     def upgrade(self) -> None:
         """Bring the schema to the newest migration."""
@@ -88,6 +91,11 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def dialect_insert(dialect: str) -> Callable[[Any], Insert]:
+    """The INSERT construct with ON CONFLICT support for a dialect name (both speak the same SQL for it)."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def alembic_config(url: str) -> AlembicConfig:

@@ -1,112 +1,225 @@
 """Writes and reads of community state (repos, contributors, threads, activity, milestones).
 
 Every write is idempotent, so a delivery processed again changes nothing, and thread state converges whatever
-order its deliveries arrive in.
+order its deliveries arrive in. The statements are built once per SQL dialect and reused with parameters: this
+is the pipeline's hot path.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import Executable, Integer, and_, bindparam, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from bot.events import Actor, Thread
-from bot.store.db import Database
+from bot.store.db import Database, dialect_insert
 from bot.store.tables import Activity, Contributor, Milestone, Repo
 from bot.store.tables import Thread as ThreadRow
+
+MUTABLE_THREAD_FIELDS = ("title", "labels", "assignees", "url", "snapshot_at", "state", "state_at", "created_at",
+                         "closed_at", "merged_at", "first_response_at", "first_responder")
 
 # A later state wins; at the same instant, the one further along its lifecycle wins. Merged is final.
 STATE_RANK = {"open": 0, "closed": 1, "merged": 2}
 
+REPO = Repo.__table__  # type: ignore[attr-defined]
+CONTRIBUTOR = Contributor.__table__  # type: ignore[attr-defined]
+THREAD = ThreadRow.__table__  # type: ignore[attr-defined]
+ACTIVITY = Activity.__table__  # type: ignore[attr-defined]
+MILESTONE = Milestone.__table__  # type: ignore[attr-defined]
+
+
+def _later(new: Any, old: Any) -> Any:
+    return case((new > old, new), else_=old)
+
+
+def _earlier(new: Any, old: Any) -> Any:
+    return case((new < old, new), else_=old)
+
+
+def _params(*names: str) -> dict[str, Any]:
+    return {name: bindparam(name) for name in names}
+
+
+@dataclass(frozen=True)
+class Statements:
+    upsert_repo: Executable
+    upsert_contributor: Executable
+    log_activity: Executable
+    upsert_thread: Executable
+    select_thread: Executable
+    update_thread: Executable
+    reach_milestone: Executable
+    earlier_threads: Executable
+
+
+@cache
+def statements(dialect: str) -> Statements:
+    insert = dialect_insert(dialect)
+    repo = insert(REPO).values(**_params("platform", "full_name", "url"), first_seen_at=bindparam("when"),
+                               last_activity_at=bindparam("when"))
+    repo = repo.on_conflict_do_update(index_elements=["platform", "full_name"], set_={
+        "last_activity_at": _later(repo.excluded.last_activity_at, REPO.c.last_activity_at),
+        "url": func.coalesce(REPO.c.url, repo.excluded.url)})
+    person = insert(CONTRIBUTOR).values(**_params("platform", "login", "platform_user_id", "name", "person",
+                                                  "is_bot"), first_seen_at=bindparam("when"),
+                                        last_seen_at=bindparam("when"))
+    person = person.on_conflict_do_update(index_elements=["platform", "login"], set_={
+        "first_seen_at": _earlier(person.excluded.first_seen_at, CONTRIBUTOR.c.first_seen_at),
+        "last_seen_at": _later(person.excluded.last_seen_at, CONTRIBUTOR.c.last_seen_at)})
+    activity = insert(ACTIVITY).values(**_params("delivery_id", "platform", "repo", "kind", "actor", "person",
+                                                 "is_bot", "number"), occurred_at=bindparam("when"))
+    thread_key = and_(THREAD.c.platform == bindparam("platform"), THREAD.c.repo == bindparam("repo"),
+                      THREAD.c.is_pr == bindparam("is_pr"), THREAD.c.number == bindparam("number"))
+    thread = insert(THREAD).values(**_params(
+        "platform", "repo", "number", "is_pr", "title", "author", "author_person", "state", "state_at",
+        "snapshot_at", "labels", "assignees", "url", "created_at", "closed_at", "merged_at"))
+    select_thread = select(*THREAD.c).where(thread_key)
+    if dialect == "postgresql":
+        select_thread = select_thread.with_for_update()
+    update_thread = THREAD.update().where(THREAD.c.id == bindparam("thread_id")).values(
+        **{name: bindparam(name) for name in MUTABLE_THREAD_FIELDS})
+    same_person_earlier = and_(THREAD.c.author_person == bindparam("person"), THREAD.c.is_pr == bindparam("is_pr"),
+                               THREAD.c.created_at < bindparam("before"), THREAD.c.id != bindparam("exclude_id"))
+    in_repo = and_(THREAD.c.platform == bindparam("platform"), THREAD.c.repo == bindparam("repo"))
+    earlier = select(func.count(), func.coalesce(func.sum(case((in_repo, literal(1)), else_=literal(0))),
+                                                 literal(0)).cast(Integer)).where(same_person_earlier)
+    return Statements(
+        upsert_repo=repo,
+        upsert_contributor=person,
+        log_activity=activity.on_conflict_do_nothing(),
+        upsert_thread=thread.on_conflict_do_update(  # a no-op update, so that RETURNING gives the stored row
+            index_elements=["platform", "repo", "is_pr", "number"], set_={"number": thread.excluded.number},
+        ).returning(*THREAD.c),
+        select_thread=select_thread,
+        update_thread=update_thread,
+        reach_milestone=insert(MILESTONE).values(**_params(
+            "person", "scope", "kind", "platform", "repo", "number", "reached_at",
+        )).on_conflict_do_nothing().returning(MILESTONE.c.scope),
+        earlier_threads=earlier,
+    )
+
+
+def _sql(db: Database) -> Statements:
+    return statements(db.dialect)
+
 
 def upsert_repo(db: Database, session: Session, platform: str, full_name: str, url: str | None,
                 when: datetime) -> None:
-    session.execute(db.insert(Repo).values(platform=platform, full_name=full_name, url=url, first_seen_at=when,
-                                           last_activity_at=when).on_conflict_do_nothing())
-    session.execute(update(Repo).where(Repo.platform == platform, Repo.full_name == full_name,
-                                       Repo.last_activity_at < when).values(last_activity_at=when))
+    session.connection().execute(_sql(db).upsert_repo, {"platform": platform, "full_name": full_name, "url": url,
+                                                        "when": when})
 
 
 def upsert_contributor(db: Database, session: Session, platform: str, actor: Actor, person: str, is_bot: bool,
                        when: datetime) -> None:
-    session.execute(db.insert(Contributor).values(
-        platform=platform, login=actor.login, platform_user_id=actor.id, name=actor.name, person=person,
-        is_bot=is_bot, first_seen_at=when, last_seen_at=when).on_conflict_do_nothing())
-    session.execute(update(Contributor).where(
-        Contributor.platform == platform, Contributor.login == actor.login,
-        Contributor.last_seen_at < when).values(last_seen_at=when))
-    session.execute(update(Contributor).where(
-        Contributor.platform == platform, Contributor.login == actor.login,
-        Contributor.first_seen_at > when).values(first_seen_at=when))
+    session.connection().execute(_sql(db).upsert_contributor, {
+        "platform": platform, "login": actor.login, "platform_user_id": actor.id, "name": actor.name,
+        "person": person, "is_bot": is_bot, "when": when})
 
 
 def log_activity(db: Database, session: Session, *, delivery_id: int | None, platform: str, repo: str, kind: str,
                  actor: str, person: str, is_bot: bool, number: str | None, when: datetime) -> None:
-    session.execute(db.insert(Activity).values(
-        delivery_id=delivery_id, platform=platform, repo=repo, kind=kind, actor=actor, person=person,
-        is_bot=is_bot, number=number, occurred_at=when).on_conflict_do_nothing())
+    session.connection().execute(_sql(db).log_activity, {
+        "delivery_id": delivery_id, "platform": platform, "repo": repo, "kind": kind, "actor": actor,
+        "person": person, "is_bot": is_bot, "number": number, "when": when})
+
+
+@dataclass
+class StoredThread:
+    """A thread as stored; change it, then `save_thread` writes what changed."""
+
+    id: int
+    platform: str
+    repo: str
+    number: str
+    is_pr: bool
+    title: str
+    author: str
+    author_person: str
+    state: str
+    state_at: datetime
+    snapshot_at: datetime
+    labels: list[str]
+    assignees: list[str]
+    url: str | None
+    created_at: datetime
+    closed_at: datetime | None
+    merged_at: datetime | None
+    first_response_at: datetime | None
+    first_responder: str | None
+
+    def values(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in MUTABLE_THREAD_FIELDS}
+
+
+def find_thread(db: Database, session: Session, platform: str, repo: str, is_pr: bool, number: str
+                ) -> StoredThread | None:
+    row = session.connection().execute(_sql(db).select_thread, {
+        "platform": platform, "repo": repo, "is_pr": is_pr, "number": number}).mappings().one_or_none()
+    return StoredThread(**row) if row is not None else None
+
+
+def save_thread(db: Database, session: Session, thread: StoredThread) -> None:
+    session.connection().execute(_sql(db).update_thread, {"thread_id": thread.id, **thread.values()})
 
 
 def apply_thread(db: Database, session: Session, platform: str, repo: str, seen: Thread, author_person: str,
-                 when: datetime) -> ThreadRow:
-    """Merge what one delivery saw of an issue/PR into the stored thread."""
-    key = and_(ThreadRow.platform == platform, ThreadRow.repo == repo, ThreadRow.is_pr == seen.is_pr,
-               ThreadRow.number == seen.number)
-    session.execute(db.insert(ThreadRow).values(
-        platform=platform, repo=repo, number=seen.number, is_pr=seen.is_pr, title=seen.title,
-        author=seen.author.login, author_person=author_person, state=seen.state, state_at=when,
-        snapshot_at=seen.updated_at, labels=list(seen.labels), assignees=list(seen.assignees), url=seen.url,
-        created_at=seen.created_at, closed_at=seen.closed_at, merged_at=seen.merged_at,
-    ).on_conflict_do_nothing())
-    query = select(ThreadRow).where(key)
-    if db.is_postgres:
-        query = query.with_for_update()
-    row = session.execute(query).scalar_one()
-    if seen.updated_at >= row.snapshot_at:
+                 when: datetime) -> StoredThread:
+    """Merge what one delivery saw of an issue/PR into the stored thread (written when anything changed)."""
+    row = StoredThread(**session.connection().execute(_sql(db).upsert_thread, {
+        "platform": platform, "repo": repo, "number": seen.number, "is_pr": seen.is_pr, "title": seen.title,
+        "author": seen.author.login, "author_person": author_person, "state": seen.state, "state_at": when,
+        "snapshot_at": seen.updated_at, "labels": list(seen.labels), "assignees": list(seen.assignees),
+        "url": seen.url, "created_at": seen.created_at, "closed_at": seen.closed_at, "merged_at": seen.merged_at,
+    }).mappings().one())
+    before = row.values()
+    if seen.updated_at > row.snapshot_at:
         row.title, row.labels, row.assignees = seen.title, list(seen.labels), list(seen.assignees)
         row.url, row.snapshot_at = seen.url or row.url, seen.updated_at
     if row.state != "merged" and (when, STATE_RANK[seen.state]) > (row.state_at, STATE_RANK[row.state]):
         row.state, row.state_at = seen.state, when
     if seen.merged_at:
         row.state, row.merged_at = "merged", seen.merged_at
-    if seen.state in ("closed", "merged") and row.state != "open":
-        row.closed_at = seen.closed_at or seen.merged_at or row.closed_at or when
-    elif row.state == "open":
+    if row.state == "open":
         row.closed_at = None
-    row.created_at = min(row.created_at, seen.created_at)
+    elif seen.state != "open":
+        row.closed_at = seen.closed_at or seen.merged_at or row.closed_at or when
+    if seen.created_at < row.created_at:
+        row.created_at = seen.created_at
+    if row.values() != before:
+        save_thread(db, session, row)
     return row
 
 
-def find_thread(session: Session, platform: str, repo: str, is_pr: bool, number: str) -> ThreadRow | None:
-    return session.execute(select(ThreadRow).where(
-        ThreadRow.platform == platform, ThreadRow.repo == repo, ThreadRow.is_pr == is_pr,
-        ThreadRow.number == number)).scalar_one_or_none()
-
-
-def record_response(row: ThreadRow, responder: Actor, person: str, is_bot: bool, when: datetime) -> None:
+def record_response(db: Database, session: Session, row: StoredThread, responder: Actor, person: str,
+                    is_bot: bool, when: datetime) -> None:
     """The first reply on a thread by someone other than its author (bots do not count)."""
     if is_bot or person == row.author_person or when < row.created_at:
         return
     if row.first_response_at is None or when < row.first_response_at:
         row.first_response_at, row.first_responder = when, responder.login
+        save_thread(db, session, row)
 
 
-def has_earlier_thread(session: Session, person: str, is_pr: bool, before: datetime, exclude_id: int,
-                       platform: str | None = None, repo: str | None = None) -> bool:
-    """Did this person open an issue (or PR) before `before`, in one repo or anywhere in the community?"""
-    query = select(func.count()).select_from(ThreadRow).where(
-        ThreadRow.author_person == person, ThreadRow.is_pr == is_pr, ThreadRow.created_at < before,
-        ThreadRow.id != exclude_id)
-    if repo is not None:
-        query = query.where(ThreadRow.platform == platform, ThreadRow.repo == repo)
-    return bool(session.execute(query).scalar_one())
+def earlier_threads(db: Database, session: Session, row: StoredThread, person: str) -> tuple[int, int]:
+    """How many issues (or PRs, like `row`) this person opened before `row`: in the community, in its repo."""
+    everywhere, in_repo = session.connection().execute(_sql(db).earlier_threads, {
+        "person": person, "is_pr": row.is_pr, "before": row.created_at, "exclude_id": row.id,
+        "platform": row.platform, "repo": row.repo}).one()
+    return int(everywhere), int(in_repo)
 
 
-def reach_milestone(db: Database, session: Session, *, person: str, scope: str, kind: str, platform: str,
-                    repo: str, number: str, when: datetime) -> bool:
-    """Record a first; True only the first time this person reaches it in this scope."""
-    result = session.execute(db.insert(Milestone).values(
-        person=person, scope=scope, kind=kind, platform=platform, repo=repo, number=number, reached_at=when,
-    ).on_conflict_do_nothing().returning(Milestone.id))
-    return result.scalar_one_or_none() is not None
+def reach_milestones(db: Database, session: Session, scopes: dict[str, str], *, person: str, kind: str,
+                     platform: str, repo: str, number: str, when: datetime) -> set[str]:
+    """Record a first in several scopes; returns the names of the scopes where it is new (never again after)."""
+    if not scopes:
+        return set()
+    names = {scope: name for name, scope in scopes.items()}
+    reached = session.connection().execute(_sql(db).reach_milestone, [
+        {"person": person, "scope": scope, "kind": kind, "platform": platform, "repo": repo, "number": number,
+         "reached_at": when} for scope in scopes.values()]).scalars()
+    return {names[scope] for scope in reached}
