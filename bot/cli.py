@@ -75,6 +75,7 @@ def demo(db_path: str, host: str, port: int, exit_after: bool) -> None:
     from bot.demo import run_demo
 
     setup_logging()
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("cobot.outbox").setLevel(logging.WARNING)
     logging.getLogger("cobot.webhooks").setLevel(logging.ERROR)
     run_demo(db_path, host, port, serve_on=not exit_after, console=Console())

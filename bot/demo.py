@@ -14,6 +14,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import func, select
 
@@ -93,24 +94,25 @@ def summary(db: Database, answers: Counter[int], console: Console) -> None:
     bots = sum(1 for p in people if p.is_bot)
     console.print(f"Contributors tracked: {len(people)} ({bots} flagged as bots)")
 
-    table = Table("platform", "repo", "#", "kind", "state", "author", "labels", "first response",
-                  title="Issues and PRs")
+    table = Table("where", "kind", "state", "author", "labels", "first response", title="Issues and PRs")
     for t in threads:
-        response = "" if t.first_response_at is None else f"{t.first_responder}, " + _after(t.first_response_at,
-                                                                                             t.created_at)
-        table.add_row(t.platform, t.repo, t.number, "PR" if t.is_pr else "issue", t.state, t.author,
-                      ", ".join(t.labels), response)
+        response = "" if t.first_response_at is None else f"{t.first_responder} after " + _after(
+            t.first_response_at, t.created_at)
+        table.add_row(escape(f"{t.platform} {t.repo}#{t.number}"), "PR" if t.is_pr else "issue", t.state,
+                      escape(t.author), escape(", ".join(t.labels)), escape(response))
     console.print(table)
 
-    table = Table("who", "first", "where", title="First-time contributors detected")
+    table = Table("who", "first", "where", title="First-time contributors detected (per repo)")
     for m in firsts:
-        table.add_row(m.person.split(":", 1)[1], m.kind.replace("_", " "), f"{m.platform} {m.repo}#{m.number}")
+        table.add_row(escape(m.person.split(":", 1)[1]), m.kind.replace("_", " "),
+                      escape(f"{m.platform} {m.repo}#{m.number}"))
     console.print(table)
 
     console.rule("[bold]Comments cobot would post (dry run: no tokens)")
     for action in comments:
-        console.print(f"[cyan]{action.platform} {action.repo}#{action.number}[/cyan] ({action.payload['language']})")
-        console.print("  " + action.payload["body"].splitlines()[0])
+        where = escape(f"{action.platform} {action.repo}#{action.number}")
+        console.print(f"[cyan]{where}[/cyan] ({action.payload['language']})")
+        console.print("  " + escape(action.payload["body"].splitlines()[0]))
 
 
 def _after(later: datetime, earlier: datetime) -> str:

@@ -24,14 +24,15 @@ def _scopes(event: Event) -> dict[str, str]:
     return {"repo": f"repo:{event.platform}:{event.repo.full_name.lower()}", "community": "community"}
 
 
-def _greets(event: Event, ctx: HandlerContext) -> bool:
-    login = event.thread.author.login if event.thread else event.actor.login
+def _is_bot(thread: Thread, ctx: HandlerContext) -> bool:
+    return thread.author.is_bot or ctx.settings.is_bot(thread.author.login)
+
+
+def _greets(thread: Thread, ctx: HandlerContext) -> bool:
     settings = ctx.settings
     if not settings.welcome.enabled or ctx.quiet:
         return False
-    if event.thread and event.thread.author.is_bot or settings.is_bot(login):
-        return False
-    return login.lower() not in {m.lower() for m in settings.community.maintainers}
+    return thread.author.login.lower() not in {m.lower() for m in settings.community.maintainers}
 
 
 def _firsts(event: Event, ctx: HandlerContext, thread: Thread, person: str, kind: str) -> set[str]:
@@ -62,11 +63,13 @@ def _comment(event: Event, ctx: HandlerContext, key: str, template: str, scope_n
 def welcome_first(event: Event, ctx: HandlerContext) -> Iterator[Action]:
     thread = event.thread
     assert thread is not None
+    if _is_bot(thread, ctx):  # bots are tracked, never newcomers
+        return
     person = ctx.settings.person_for(event.platform, thread.author.login)
     kind = FIRST_KINDS[thread.is_pr]
     firsts = _firsts(event, ctx, thread, person, kind)
     chosen = ctx.settings.welcome.scope
-    if chosen not in firsts or not _greets(event, ctx):
+    if chosen not in firsts or not _greets(thread, ctx):
         return
     base = f"welcome:{_scopes(event)[chosen]}:{person}:{kind}"
     yield _comment(event, ctx, f"{base}:comment", "welcome_pr" if thread.is_pr else "welcome_issue", chosen)
@@ -85,11 +88,13 @@ def welcome_first(event: Event, ctx: HandlerContext) -> Iterator[Action]:
 def congratulate_first_merge(event: Event, ctx: HandlerContext) -> Iterator[Action]:
     thread = event.thread
     assert thread is not None
+    if _is_bot(thread, ctx):
+        return
     person = ctx.settings.person_for(event.platform, thread.author.login)
     firsts = records.reach_milestones(ctx.db, ctx.session, _scopes(event), person=person, kind="first_merge",
                                       platform=event.platform, repo=event.repo.full_name, number=thread.number,
                                       when=event.occurred_at)
     chosen = ctx.settings.welcome.scope
-    if chosen in firsts and ctx.settings.welcome.congratulate_first_merge and _greets(event, ctx):
+    if chosen in firsts and ctx.settings.welcome.congratulate_first_merge and _greets(thread, ctx):
         key = f"welcome:{_scopes(event)[chosen]}:{person}:first_merge:comment"
         yield _comment(event, ctx, key, "first_merge", chosen)

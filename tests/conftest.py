@@ -12,7 +12,9 @@ from typing import Any
 
 import psycopg
 import pytest
+from sqlmodel import SQLModel
 
+import bot.store.tables  # noqa: F401  (the tables to empty)
 from bot.clock import FakeClock
 from bot.config import Settings, settings_from_mapping
 from bot.store.db import Database
@@ -25,34 +27,48 @@ def _postgres_url() -> str | None:
     return os.environ.get("COBOT_TEST_POSTGRES_URL")
 
 
-def _fresh_postgres(url: str) -> str:
-    """A new, empty database on the test server, so every test starts clean."""
-    name = f"cobot_test_{uuid.uuid4().hex[:12]}"
-    plain = url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(plain, autocommit=True) as connection:
+def _admin(url: str) -> psycopg.Connection:
+    return psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+
+
+def _database_url(base: str, name: str) -> str:
+    return base.replace("postgresql+psycopg://", "postgresql://").rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Any:
+    """One migrated database for the session; each test empties its tables first."""
+    base = _postgres_url()
+    if not base:
+        yield None
+        return
+    name = f"cobot_test_{uuid.uuid4().hex[:8]}"
+    with _admin(base) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
-    return plain.rsplit("/", 1)[0] + f"/{name}"
-
-
-def _drop_postgres(url: str) -> None:
-    base, name = url.rsplit("/", 1)
-    admin = _postgres_url() or base + "/test"
-    admin = admin.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as connection:
+    url = _database_url(base, name)
+    database = Database(url)
+    database.upgrade()
+    database.dispose()
+    yield url
+    with _admin(base) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _empty_tables(url: str) -> None:
+    tables = ", ".join(f'"{table.name}"' for table in SQLModel.metadata.sorted_tables)
+    with _admin(url) as connection:
+        connection.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
 
 
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'cobot.db'}"
-        return
-    base = _postgres_url()
-    if not base:
+        return f"sqlite:///{tmp_path / 'cobot.db'}"
+    if not _postgres_url():
         pytest.skip("PostgreSQL tests run when COBOT_TEST_POSTGRES_URL is set (.ci/run sets it)")
-    url = _fresh_postgres(base)
-    yield url
-    _drop_postgres(url)
+    url = request.getfixturevalue("postgres_database")
+    _empty_tables(url)
+    return url
 
 
 @pytest.fixture
