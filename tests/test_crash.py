@@ -1,0 +1,100 @@
+"""A real `cobot serve` killed with SIGKILL mid-stream loses no acknowledged delivery."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.store.db import Database
+from bot.store.tables import Delivery, Thread
+from tests.helpers import GITHUB_SECRET, body_of, count, eventually, github_headers
+from tests.payloads import issue_event
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(config: Path, port: int, database_url: str) -> subprocess.Popen:
+    env = {**os.environ, "COBOT_DATABASE_URL": database_url, "COBOT_GITHUB_WEBHOOK_SECRET": GITHUB_SECRET}
+    env.pop("COBOT_GITHUB_TOKEN", None)
+    env.pop("COBOT_GITEE_TOKEN", None)
+    return subprocess.Popen([sys.executable, "-m", "bot", "serve", "--config", str(config), "--port", str(port)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+async def wait_healthy(port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            try:
+                async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError("cobot serve did not become healthy")
+
+
+async def fire(port: int, count_: int, acknowledged: list[str]) -> None:
+    async with aiohttp.ClientSession() as session:
+        async def one(n: int) -> None:
+            body = body_of(issue_event("opened", n, f"newcomer{n}", created="2026-11-01T10:00:00Z"))
+            key = f"crash-{n}"
+            try:
+                async with session.post(f"http://127.0.0.1:{port}/webhooks/github", data=body,
+                                        headers=github_headers("issues", body, key)) as response:
+                    if response.status == 202:
+                        acknowledged.append(key)
+            except aiohttp.ClientError:
+                pass  # the server died while this one was in flight: not acknowledged, the forge resends it
+        await asyncio.gather(*(one(n) for n in range(count_)))
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_sigkill_loses_no_acknowledged_delivery(tmp_path, database_url):
+    config = tmp_path / "config.toml"
+    config.write_text("[community]\nname = 'Crash test'\n")
+    port = free_port()
+    server = start_server(config, port, database_url)
+    acknowledged: list[str] = []
+    try:
+        await wait_healthy(port)
+        stream = asyncio.create_task(fire(port, 400, acknowledged))
+        while len(acknowledged) < 50:
+            await asyncio.sleep(0.005)
+        server.send_signal(signal.SIGKILL)
+        await stream
+    finally:
+        server.kill()
+        server.wait()
+    assert 50 <= len(acknowledged) < 400, "the kill should land mid-stream"
+
+    db = Database(database_url)
+    with db.session() as session:
+        stored = set(session.execute(Delivery.__table__.select().with_only_columns(Delivery.key)).scalars())
+    assert set(acknowledged) <= stored
+    print(f"acknowledged {len(acknowledged)}, stored {len(stored)} of 400 sent before SIGKILL")
+
+    restarted = start_server(config, port, database_url)
+    try:
+        await wait_healthy(port)
+        await eventually(lambda: count(db, Delivery, Delivery.status == "received") == 0, timeout=30,
+                         message="all stored deliveries processed after the restart")
+        assert count(db, Thread) == len(stored)
+    finally:
+        restarted.kill()
+        restarted.wait()
+        db.dispose()
