@@ -23,6 +23,7 @@ from functools import cache
 from sqlalchemy import Executable, bindparam, delete, or_, select
 from sqlalchemy.orm import Session
 
+from bot.background import BackgroundLoop
 from bot.clock import Clock
 from bot.config import Settings
 from bot.context import HandlerContext
@@ -285,40 +286,19 @@ class Pipeline:
         delivery.status, delivery.next_attempt_at = "received", now + timedelta(seconds=delay)
 
 
-class Worker:
+class Worker(BackgroundLoop):
     """Keeps the pipeline running: processes what is due, sleeps until woken or until a retry is due."""
 
-    def __init__(self, pipeline: Pipeline, executor: Executor, on_actions: Callable[[], None],
-                 idle_seconds: float = 1.0) -> None:
+    name = "inbox-worker"
+
+    def __init__(self, pipeline: Pipeline, executor: Executor, on_actions: Callable[[], None]) -> None:
+        super().__init__()
         self._pipeline = pipeline
         self._executor = executor
         self._on_actions = on_actions
-        self._idle = idle_seconds
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
 
-    def wake(self) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="inbox-worker")
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            self._wake.clear()
-            try:
-                outcome = await loop.run_in_executor(self._executor, self._pipeline.process_due)
-            except Exception:
-                log.exception("the inbox worker could not read the store; trying again")
-                outcome = Outcome(0, 0)
-            if outcome.actions:
-                self._on_actions()
-            if outcome.processed == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._idle)
+    async def step(self) -> int:
+        outcome = await asyncio.get_running_loop().run_in_executor(self._executor, self._pipeline.process_due)
+        if outcome.actions:
+            self._on_actions()
+        return outcome.processed

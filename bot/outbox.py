@@ -10,7 +10,6 @@ what it would have done and records that.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -20,6 +19,7 @@ from functools import cache
 from sqlalchemy import Executable, bindparam, select
 from sqlalchemy.orm import Session
 
+from bot.background import BackgroundLoop
 from bot.clock import Clock
 from bot.config import OutboxSettings
 from bot.events import Action
@@ -85,39 +85,20 @@ def describe(row: OutboxAction) -> str:
     return f"notify [{payload.get('topic')}] {payload.get('title')}: {payload.get('body')}"
 
 
-class Dispatcher:
+class Dispatcher(BackgroundLoop):
+    name = "outbox-dispatcher"
+
     def __init__(self, db: Database, settings: OutboxSettings, clock: Clock,
                  clients: Mapping[str, ForgeClient | None], rate: WriteRate) -> None:
+        super().__init__()
         self._db = db
         self._settings = settings
         self._clock = clock
         self._clients = clients
         self._rate = rate
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
 
-    def wake(self) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="outbox-dispatcher")
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-
-    async def _run(self) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                performed = await self.dispatch_due()
-            except Exception:
-                log.exception("the outbox dispatcher could not read the store; trying again")
-                performed = 0
-            if performed == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), 1.0)
+    async def step(self) -> int:
+        return await self.dispatch_due()
 
     async def dispatch_due(self, limit: int = 20) -> int:
         """Perform the actions that are due; returns how many were attempted."""
