@@ -102,3 +102,10 @@ async def test_a_running_server_processes_what_it_accepts(aiohttp_client, settin
     await eventually(lambda: count(db, OutboxAction, OutboxAction.status != "pending") == 3, message="3 actions")
     assert count(db, OutboxAction, OutboxAction.status == "dry_run") == 2  # comment and label: no token
     assert count(db, OutboxAction, OutboxAction.kind == "notify", OutboxAction.status == "done") == 1
+
+
+async def test_start_up_says_the_outbox_is_a_dry_run_without_tokens(aiohttp_client, settings, caplog):
+    caplog.set_level("WARNING", logger="cobot")
+    await aiohttp_client(create_app(settings))
+    assert "no github token: outbox actions on github are a dry run" in caplog.text
+    assert "no gitee token: outbox actions on gitee are a dry run" in caplog.text
