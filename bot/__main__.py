@@ -1,5 +1,4 @@
-"""`python -m bot` is the `cobot` command."""
-
 from bot.cli import main
 
-main()
+if __name__ == "__main__":
+    main()

@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from bot.clock import Clock, system_clock
 from bot.config import Settings
-from bot.inbox import InboxWriter, Pipeline, Worker
+from bot.inbox import InboxWriter, Pipeline, Worker, writing_flag
 from bot.outbox import Dispatcher, WriteRate
 from bot.platforms.actions import ForgeClient
 from bot.platforms.base import WebhookPlatform
@@ -21,6 +21,7 @@ from bot.platforms.gitee import GiteeWebhooks
 from bot.platforms.github import GitHubWebhooks
 from bot.store.db import Database
 from bot.webhooks import webhook_endpoint
+from bot.worker_process import WorkerProcess
 
 log = logging.getLogger("cobot")
 
@@ -58,7 +59,7 @@ class Cobot:
     pipeline: Pipeline
     clients: dict[str, ForgeClient | None] = field(default_factory=dict)
     writer: InboxWriter | None = None
-    worker: Worker | None = None
+    worker: Worker | WorkerProcess | None = None
     dispatcher: Dispatcher | None = None
     executors: list[ThreadPoolExecutor] = field(default_factory=list)
     receivers: dict[str, Callable[[web.Request], Awaitable[web.Response]]] = field(default_factory=dict)
@@ -82,7 +83,7 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, run_workers: 
         writer_pool = ThreadPoolExecutor(1, thread_name_prefix="inbox-writer")
         worker_pool = ThreadPoolExecutor(1, thread_name_prefix="inbox-worker")
         cobot.executors += [writer_pool, worker_pool]
-        cobot.writer = InboxWriter(db, clock, writer_pool)
+        cobot.writer = InboxWriter(db, clock, writer_pool, writing_flag())
         cobot.writer.start()
         cobot.receivers = {name: webhook_endpoint(platform, cobot.writer, clock, settings.server.max_body_bytes,
                                                   stored)
@@ -95,7 +96,10 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, run_workers: 
                 log.warning("no %s token: outbox actions on %s are a dry run (logged, not performed)", name, name)
         rate = WriteRate({name: settings.forge(name).writes_per_second for name in cobot.clients})
         cobot.dispatcher = Dispatcher(db, settings.outbox, clock, cobot.clients, rate)
-        cobot.worker = Worker(cobot.pipeline, worker_pool, on_actions=cobot.dispatcher.wake)
+        if settings.inbox.worker == "process":
+            cobot.worker = WorkerProcess(settings.model_dump(), cobot.dispatcher.wake, cobot.writer.writing)
+        else:
+            cobot.worker = Worker(cobot.pipeline, worker_pool, cobot.dispatcher.wake, cobot.writer.writing)
         cobot.worker.start()
         cobot.dispatcher.start()
 

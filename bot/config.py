@@ -105,6 +105,7 @@ class WelcomeSettings(Section):
 
 
 class InboxSettings(Section):
+    worker: Literal["process", "thread"] = "process"
     max_attempts: int = Field(5, ge=1)
     retry_base_seconds: float = Field(2.0, gt=0)
     retry_max_seconds: float = Field(600.0, gt=0)

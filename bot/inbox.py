@@ -13,12 +13,14 @@ import asyncio
 import contextlib
 import json
 import logging
+import multiprocessing
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Protocol
 
 from sqlalchemy import Executable, bindparam, delete, or_, select
 from sqlalchemy.orm import Session
@@ -46,11 +48,29 @@ class Incoming:
     error: str | None = None
 
 
+class WritingFlag(Protocol):
+    """How many batches the inbox writer is storing now: shared memory when the worker is another process."""
+
+    value: int
+
+
+def writing_flag() -> WritingFlag:
+    return multiprocessing.get_context("spawn").RawValue("i", 0)
+
+
+def make_way(writing: WritingFlag, longest: float = 0.05) -> None:
+    """Let the inbox writer have the database first (SQLite has one writer at a time)."""
+    deadline = time.monotonic() + longest
+    while writing.value > 0 and time.monotonic() < deadline:
+        time.sleep(0.0005)
+
+
 class InboxWriter:
     """Stores deliveries with group commit; `store` returns the new id, or None for a delivery already seen."""
 
-    def __init__(self, db: Database, clock: Clock, executor: Executor) -> None:
+    def __init__(self, db: Database, clock: Clock, executor: Executor, writing: WritingFlag | None = None) -> None:
         self._db = db
+        self.writing = writing or writing_flag()
         self._clock = clock
         self._executor = executor
         self._pending: list[tuple[Incoming, asyncio.Future[int | None]]] = []
@@ -79,6 +99,7 @@ class InboxWriter:
             batch, self._pending = self._pending, []
             if not batch:
                 continue
+            self.writing.value += 1  # the worker makes way (see Pipeline.process_due)
             try:
                 ids = await loop.run_in_executor(self._executor, self.write, [item for item, _ in batch])
             except Exception as error:  # the database is unavailable: each request is answered 503
@@ -87,22 +108,32 @@ class InboxWriter:
                     if not future.done():
                         future.set_exception(error)
                 continue
+            finally:
+                self.writing.value -= 1
             for (_, future), new_id in zip(batch, ids, strict=True):
                 if not future.done():
                     future.set_result(new_id)
 
     def write(self, items: list[Incoming]) -> list[int | None]:
+        """Store a batch in one statement; each item's new id, or None when that delivery was seen before."""
         now = self._clock()
+        rows, first_of_key = [], {}
+        for index, item in enumerate(items):
+            identity = (item.platform, item.received.key)
+            if identity in first_of_key:
+                continue  # the same delivery twice in one batch: the second is a duplicate
+            first_of_key[identity] = index
+            received = item.received
+            rows.append({"platform": item.platform, "key": received.key, "event": received.event,
+                         "action": received.action, "status": item.status, "error": item.error, "received_at": now,
+                         "processed_at": now if item.status != "received" else None, "headers": received.headers,
+                         "body": received.body})
         with self._db.session() as session:
-            return [self._insert(session, item, now) for item in items]
-
-    def _insert(self, session: Session, item: Incoming, now: datetime) -> int | None:
-        received = item.received
-        return session.connection().execute(_sql(self._db.dialect).insert, {
-            "platform": item.platform, "key": received.key, "event": received.event, "action": received.action,
-            "status": item.status, "error": item.error, "received_at": now,
-            "processed_at": now if item.status != "received" else None, "headers": received.headers,
-            "body": received.body}).scalar_one_or_none()
+            stored = session.connection().execute(_sql(self._db.dialect).insert, rows).all()
+        ids: list[int | None] = [None] * len(items)
+        for new_id, platform, key in stored:  # rows already stored are not returned: those are duplicates
+            ids[first_of_key[(platform, key)]] = new_id
+        return ids
 
 
 DELIVERY = Delivery.__table__  # type: ignore[attr-defined]
@@ -130,7 +161,7 @@ def _sql(dialect: str) -> DeliveryStatements:
         due = due.with_for_update(skip_locked=True)
     return DeliveryStatements(
         insert=dialect_insert(dialect)(DELIVERY).values(**{c: bindparam(c) for c in columns}, attempts=0)
-        .on_conflict_do_nothing().returning(DELIVERY.c.id),
+        .on_conflict_do_nothing().returning(DELIVERY.c.id, DELIVERY.c.platform, DELIVERY.c.key),
         due=due,
         one=select(*(DELIVERY.c[name] for name in WORK_COLUMNS)).where(DELIVERY.c.id == bindparam("delivery_id")),
         save=DELIVERY.update().where(DELIVERY.c.id == bindparam("delivery_id"))
@@ -176,8 +207,13 @@ class Pipeline:
         self._platforms = platforms
         self._routers = routers
 
-    def process_due(self, limit: int | None = None, budget_seconds: float = 0.025) -> Outcome:
-        """Process the deliveries that are due, oldest first, for about `budget_seconds` in one transaction."""
+    def process_due(self, limit: int | None = None, budget_seconds: float = 0.1,
+                    make_way: Callable[[], bool] = lambda: False) -> Outcome:
+        """Process the deliveries that are due, oldest first, for about `budget_seconds` in one transaction.
+
+        On SQLite there is one writer at a time: the transaction ends early whenever `make_way()` says that
+        deliveries are waiting to be stored, so acknowledging a delivery never waits for processing.
+        """
         now = self._clock()
         started = time.monotonic()
         done: list[Work] = []
@@ -190,7 +226,7 @@ class Pipeline:
                 work = Work(**row)
                 actions += self._process(session, work, now)
                 done.append(work)
-                if time.monotonic() - started > budget_seconds:
+                if time.monotonic() - started > budget_seconds or make_way():
                     break
             if done:
                 connection.execute(sql.save, [work.result() for work in done])
@@ -291,14 +327,21 @@ class Worker(BackgroundLoop):
 
     name = "inbox-worker"
 
-    def __init__(self, pipeline: Pipeline, executor: Executor, on_actions: Callable[[], None]) -> None:
+    def __init__(self, pipeline: Pipeline, executor: Executor, on_actions: Callable[[], None],
+                 writing: WritingFlag) -> None:
         super().__init__()
         self._pipeline = pipeline
         self._executor = executor
         self._on_actions = on_actions
+        self._writing = writing
+
+    def _process(self) -> Outcome:
+        outcome = self._pipeline.process_due(make_way=lambda: self._writing.value > 0)
+        make_way(self._writing)
+        return outcome
 
     async def step(self) -> int:
-        outcome = await asyncio.get_running_loop().run_in_executor(self._executor, self._pipeline.process_due)
+        outcome = await asyncio.get_running_loop().run_in_executor(self._executor, self._process)
         if outcome.actions:
             self._on_actions()
         return outcome.processed

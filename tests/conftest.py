@@ -83,7 +83,7 @@ def make_settings(database_url: str) -> Callable[..., Settings]:
             "database": {"url": database_url},
             "github": {"webhook_secret": GITHUB_SECRET},
             "gitee": {"webhook_secret": GITEE_SECRET},
-            "inbox": {"retry_base_seconds": 0.05, "retry_max_seconds": 0.2},
+            "inbox": {"retry_base_seconds": 0.05, "retry_max_seconds": 0.2, "worker": "thread"},
             "outbox": {"retry_base_seconds": 0.05, "retry_max_seconds": 0.2},
             "community": {"name": "Test Community", "maintainers": ["maintainer-max"]},
         }

@@ -109,3 +109,28 @@ async def test_start_up_says_the_outbox_is_a_dry_run_without_tokens(aiohttp_clie
     await aiohttp_client(create_app(settings))
     assert "no github token: outbox actions on github are a dry run" in caplog.text
     assert "no gitee token: outbox actions on gitee are a dry run" in caplog.text
+
+
+async def test_the_worker_process_processes_and_is_restarted_when_it_dies(aiohttp_client, make_settings):
+    import os
+    import signal
+
+    settings = make_settings(inbox={"worker": "process"})
+    client = await aiohttp_client(create_app(settings))
+    cobot = client.app[COBOT]
+    db = cobot.db
+
+    async def send(number: int) -> None:
+        body = body_of(issue_event("opened", number, f"user{number}", created=T0))
+        response = await client.post("/webhooks/github", data=body, headers=github_headers("issues", body))
+        assert response.status == 202
+
+    await send(1)
+    await eventually(lambda: count(db, OutboxAction, OutboxAction.status != "pending") == 3, timeout=30,
+                     message="the child processed the delivery and the dispatcher performed its actions")
+    first_pid = cobot.worker.pid
+    os.kill(first_pid, signal.SIGKILL)
+    await send(2)
+    await eventually(lambda: count(db, Delivery, Delivery.status == "processed") == 2, timeout=30,
+                     message="a new worker process took over")
+    assert cobot.worker.pid != first_pid
