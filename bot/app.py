@@ -63,6 +63,7 @@ class Cobot:
     dispatcher: Dispatcher | None = None
     executors: list[ThreadPoolExecutor] = field(default_factory=list)
     receivers: dict[str, Callable[[web.Request], Awaitable[web.Response]]] = field(default_factory=dict)
+    disposables: list[Database] = field(default_factory=list)
 
 
 COBOT = web.AppKey("cobot", Cobot)
@@ -83,7 +84,10 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, run_workers: 
         writer_pool = ThreadPoolExecutor(1, thread_name_prefix="inbox-writer")
         worker_pool = ThreadPoolExecutor(1, thread_name_prefix="inbox-worker")
         cobot.executors += [writer_pool, worker_pool]
-        cobot.writer = InboxWriter(db, clock, writer_pool, writing_flag())
+        # Its own connection that never sleeps on SQLite's lock: it retries every half millisecond instead.
+        writer_db = Database(settings.database.url, wait_for_lock=False)
+        cobot.disposables.append(writer_db)
+        cobot.writer = InboxWriter(writer_db, clock, writer_pool, writing_flag())
         cobot.writer.start()
         cobot.receivers = {name: webhook_endpoint(platform, cobot.writer, clock, settings.server.max_body_bytes,
                                                   stored)
@@ -112,7 +116,8 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, run_workers: 
                 await client.close()
         for pool in cobot.executors:
             pool.shutdown(wait=True)
-        db.dispose()
+        for database in (*cobot.disposables, db):
+            database.dispose()
 
     def stored() -> None:
         if cobot.worker is not None:

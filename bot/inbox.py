@@ -20,7 +20,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import Executable, bindparam, delete, or_, select
 from sqlalchemy.orm import Session
@@ -30,11 +30,11 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.context import HandlerContext
 from bot.dispatch import ROUTERS, routes_for
-from bot.events import Event
 from bot.outbox import store_actions
 from bot.platforms.base import Received, WebhookPlatform
 from bot.routing import Router
 from bot.store.db import Database, dialect_insert
+from bot.store.deferred import Deferred
 from bot.store.tables import Delivery, HandlerRun
 
 log = logging.getLogger("cobot.inbox")
@@ -128,8 +128,10 @@ class InboxWriter:
                          "action": received.action, "status": item.status, "error": item.error, "received_at": now,
                          "processed_at": now if item.status != "received" else None, "headers": received.headers,
                          "body": received.body})
-        with self._db.session() as session:
-            stored = session.connection().execute(_sql(self._db.dialect).insert, rows).all()
+        def insert() -> list[Any]:
+            with self._db.session() as session:
+                return list(session.connection().execute(_sql(self._db.dialect).insert, rows).all())
+        stored = self._db.retry_when_locked(insert)
         ids: list[int | None] = [None] * len(items)
         for new_id, platform, key in stored:  # rows already stored are not returned: those are duplicates
             ids[first_of_key[(platform, key)]] = new_id
@@ -185,6 +187,12 @@ class Work:
     error: str | None = None
     processed_at: datetime | None = None
     next_attempt_at: datetime | None = None
+    actions: int = 0
+
+    def reset(self) -> None:
+        """Forget what a rolled-back run decided."""
+        self.status, self.error, self.processed_at, self.next_attempt_at, self.actions = (
+            "received", None, None, None, 0)
 
     def result(self) -> dict[str, object]:
         return {"delivery_id": self.id, **{name: getattr(self, name) for name in RESULT_COLUMNS}}
@@ -211,26 +219,39 @@ class Pipeline:
                     make_way: Callable[[], bool] = lambda: False) -> Outcome:
         """Process the deliveries that are due, oldest first, for about `budget_seconds` in one transaction.
 
-        On SQLite there is one writer at a time: the transaction ends early whenever `make_way()` says that
-        deliveries are waiting to be stored, so acknowledging a delivery never waits for processing.
+        The usual case runs every handler of the batch straight through, under one savepoint; if a handler
+        fails, the batch is rolled back to it and run again with each handler of each delivery in a savepoint
+        of its own, so that one handler's failure costs nothing to the others. On SQLite there is one writer
+        at a time: the batch ends early whenever `make_way()` says deliveries are waiting to be stored, so
+        acknowledging a delivery never waits long for processing.
         """
         now = self._clock()
-        started = time.monotonic()
-        done: list[Work] = []
-        actions = 0
         sql = _sql(self._db.dialect)
         with self._db.session() as session:
             connection = session.connection()
             rows = connection.execute(sql.due, {"now": now, "limit": limit or self._settings.inbox.batch_size})
-            for row in rows.mappings().all():
-                work = Work(**row)
-                actions += self._process(session, work, now)
-                done.append(work)
-                if time.monotonic() - started > budget_seconds or make_way():
-                    break
-            if done:
-                connection.execute(sql.save, [work.result() for work in done])
-        return Outcome(len(done), actions)
+            candidates = [Work(**row) for row in rows.mappings().all()]
+            taken: list[Work] = []
+            later = Deferred(self._db.dialect)
+            deadline = time.monotonic() + budget_seconds
+            try:
+                with session.begin_nested():
+                    for work in candidates:
+                        taken.append(work)
+                        self._process(session, work, now, later, isolate=False)
+                        if time.monotonic() > deadline or make_way():
+                            break
+                    later.flush(connection)
+            except Exception:
+                log.warning("a handler failed in a batch of %d; running them again one by one", len(taken))
+                later = Deferred(self._db.dialect)
+                for work in taken:
+                    work.reset()
+                    self._process(session, work, now, later, isolate=True)
+                later.flush(connection)
+            if taken:
+                connection.execute(sql.save, [work.result() for work in taken])
+        return Outcome(len(taken), sum(work.actions for work in taken))
 
     def replay(self, delivery_id: int) -> Delivery:
         """Run one delivery through every handler again (they are idempotent), whatever its status was."""
@@ -242,13 +263,15 @@ class Pipeline:
                 raise LookupError(f"no delivery with id {delivery_id}")
             session.execute(delete(HandlerRun).where(HandlerRun.delivery_id == delivery_id))
             work = Work(**{**row, "attempts": 0})
-            self._process(session, work, now)
+            later = Deferred(self._db.dialect)
+            self._process(session, work, now, later, isolate=True)
+            later.flush(session.connection())
             session.connection().execute(sql.save, work.result())
             delivery = session.get(Delivery, delivery_id, populate_existing=True)
             assert delivery is not None
             return delivery
 
-    def _process(self, session: Session, delivery: Work, now: datetime) -> int:
+    def _process(self, session: Session, delivery: Work, now: datetime, later: Deferred, isolate: bool) -> None:
         platform = self._platforms.get(delivery.platform)
         try:
             if platform is None:
@@ -258,35 +281,20 @@ class Pipeline:
         except Exception as error:  # the payload itself is broken: retrying cannot help
             log.warning("delivery %s: cannot translate %s: %r", delivery.id, delivery.event, error)
             self._finish(delivery, now, "failed", f"cannot read the payload: {type(error).__name__}: {error}")
-            return 0
+            return
         if not events:
             what = delivery.event + (f"/{delivery.action}" if delivery.action else "")
             self._finish(delivery, now, "ignored", f"not tracked: {what}")
-            return 0
+            return
         done: set[str] = set()
         if delivery.attempts:
             done.update(session.execute(select(HandlerRun.handler).where(HandlerRun.delivery_id == delivery.id))
                         .scalars())
-        try:  # the usual case, all handlers succeed: one savepoint for the delivery
-            with session.begin_nested():
-                stored, completed, errors = self._run_handlers(session, delivery, events, done, now, isolate=False)
-        except Exception:  # one failed: run them again, each in its own savepoint, so the others still count
-            stored, completed, errors = self._run_handlers(session, delivery, events, done, now, isolate=True)
-        if errors:  # remember what succeeded, so that the retry runs only what failed
-            session.add_all(HandlerRun(delivery_id=delivery.id, handler=name) for name in completed)
-            self._failed_attempt(delivery, now, errors)
-        else:
-            self._finish(delivery, now, "processed", None)
-        return stored
-
-    def _run_handlers(self, session: Session, delivery: Work, events: list[Event], done: set[str], now: datetime,
-                      isolate: bool) -> tuple[int, list[str], list[str]]:
-        stored = 0
         completed: list[str] = []
         errors: list[str] = []
         for index, event in enumerate(events):
             ctx = HandlerContext(session=session, db=self._db, settings=self._settings, clock=self._clock,
-                                 delivery_id=delivery.id)
+                                 delivery_id=delivery.id, later=Deferred(self._db.dialect))
             for route in routes_for(event, self._routers):
                 run_name = f"{index}:{route.name}"
                 if run_name in done:
@@ -294,7 +302,7 @@ class Pipeline:
                 try:
                     with session.begin_nested() if isolate else contextlib.nullcontext():
                         actions = list(route.fn(event, ctx) or ())
-                        stored += store_actions(self._db, session, actions, delivery.id, now)
+                        delivery.actions += store_actions(ctx.later, actions, delivery.id, now)
                         if session.new or session.dirty:
                             session.flush()
                 except Exception as error:
@@ -302,10 +310,17 @@ class Pipeline:
                         raise
                     log.exception("handler %s failed on delivery %s (%s)", route.name, delivery.id, event.kind)
                     errors.append(f"{route.name}: {type(error).__name__}: {error}")
-                    ctx.threads.clear()  # what it cached was rolled back with it
+                    ctx.threads.clear()  # what it read was rolled back with it
+                    ctx.later = Deferred(self._db.dialect)  # and what it wrote is not written
                 else:
                     completed.append(run_name)
-        return stored, completed, errors
+                    later.extend(ctx.later)
+                    ctx.later = Deferred(self._db.dialect)
+        if errors:  # remember what succeeded, so that the retry runs only what failed
+            session.add_all(HandlerRun(delivery_id=delivery.id, handler=name) for name in completed)
+            self._failed_attempt(delivery, now, errors)
+        else:
+            self._finish(delivery, now, "processed", None)
 
     def _finish(self, delivery: Work, now: datetime, status: str, error: str | None) -> None:
         delivery.status, delivery.error, delivery.processed_at, delivery.next_attempt_at = status, error, now, None

@@ -15,9 +15,9 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Any
 
 from sqlalchemy import Executable, bindparam, select
-from sqlalchemy.orm import Session
 
 from bot.background import BackgroundLoop
 from bot.clock import Clock
@@ -26,12 +26,15 @@ from bot.events import Action
 from bot.platforms.actions import ForgeClient, PermanentFailure, RetryLater
 from bot.render import marker
 from bot.store.db import Database, dialect_insert
+from bot.store.deferred import Deferred
 from bot.store.tables import OutboxAction
 
 log = logging.getLogger("cobot.outbox")
 
 LEASE = timedelta(minutes=5)
 OUTBOX = OutboxAction.__table__  # type: ignore[attr-defined]
+SAVE_RESULT = OUTBOX.update().where(OUTBOX.c.id == bindparam("action_id")).values(
+    **{name: bindparam(name) for name in ("status", "result", "last_error", "done_at", "next_attempt_at")})
 
 
 @cache
@@ -39,18 +42,18 @@ def _insert_action(dialect: str) -> Executable:
     columns = ("key", "kind", "platform", "repo", "number", "payload", "delivery_id", "created_at")
     return (dialect_insert(dialect)(OUTBOX).values(**{c: bindparam(c) for c in columns}, status="pending",
                                                    attempts=0, next_attempt_at=bindparam("created_at"))
-            .on_conflict_do_nothing().returning(OUTBOX.c.id))
+            .on_conflict_do_nothing())
 
 
-def store_actions(db: Database, session: Session, actions: Iterable[Action], delivery_id: int | None,
-                  now: datetime) -> int:
-    """Store actions in the caller's transaction; returns how many were new (the others were decided before)."""
-    rows = [{"key": action.key, "kind": action.kind, "platform": action.platform, "repo": action.repo,
-             "number": action.number, "payload": action.payload(), "delivery_id": delivery_id, "created_at": now}
-            for action in actions]
-    if not rows:
-        return 0
-    return len(session.connection().execute(_insert_action(db.dialect), rows).all())
+def store_actions(later: Deferred, actions: Iterable[Action], delivery_id: int | None, now: datetime) -> int:
+    """Store actions with the transaction that decided them (an action decided before is not stored again)."""
+    count = 0
+    for action in actions:
+        later.add(_insert_action(later.dialect), {
+            "key": action.key, "kind": action.kind, "platform": action.platform, "repo": action.repo,
+            "number": action.number, "payload": action.payload(), "delivery_id": delivery_id, "created_at": now})
+        count += 1
+    return count
 
 
 class WriteRate:
@@ -100,11 +103,22 @@ class Dispatcher(BackgroundLoop):
     async def step(self) -> int:
         return await self.dispatch_due()
 
-    async def dispatch_due(self, limit: int = 20) -> int:
-        """Perform the actions that are due; returns how many were attempted."""
+    async def dispatch_due(self, limit: int = 50) -> int:
+        """Perform the actions that are due; returns how many were attempted.
+
+        Results are saved together, in one transaction, except after a call to a forge, which is saved at once
+        (so that a crash repeats as little as possible).
+        """
         rows = await asyncio.to_thread(self._claim, limit)
+        results: list[dict[str, Any]] = []
         for row in rows:
-            await self._perform(row)
+            result, called_forge = await self._perform(row)
+            results.append(result)
+            if called_forge:
+                await asyncio.to_thread(self._save, results)
+                results = []
+        if results:
+            await asyncio.to_thread(self._save, results)
         return len(rows)
 
     def _claim(self, limit: int) -> list[OutboxAction]:
@@ -120,8 +134,9 @@ class Dispatcher(BackgroundLoop):
                 row.next_attempt_at = now + LEASE
             return rows
 
-    async def _perform(self, row: OutboxAction) -> None:
+    async def _perform(self, row: OutboxAction) -> tuple[dict[str, Any], bool]:
         status, result, error, delay = "done", None, None, None
+        called_forge = self._clients.get(row.platform or "") is not None and row.kind != "notify"
         try:
             status, result = await self._do(row)
         except RetryLater as wait:
@@ -136,7 +151,8 @@ class Dispatcher(BackgroundLoop):
             log.error("outbox action %s (%s) failed: %s", row.id, row.key, error)
         elif error:
             log.warning("outbox action %s (%s) will be retried in %.0fs: %s", row.id, row.key, delay, error)
-        await asyncio.to_thread(self._save, row.id, status, result, error, delay)
+        return {"action_id": row.id, "status": status, "result": result, "last_error": error,
+                "delay": delay or 0.0}, called_forge
 
     def _backoff(self, attempts: int) -> float:
         return min(self._settings.retry_base_seconds * 2 ** max(attempts - 1, 0), self._settings.retry_max_seconds)
@@ -161,16 +177,11 @@ class Dispatcher(BackgroundLoop):
             return "done", await client.add_labels(row.repo, row.number, is_pr, list(row.payload["labels"]))
         raise PermanentFailure(f"unknown action kind {row.kind!r}")
 
-    def _save(self, action_id: int | None, status: str, result: str | None, error: str | None,
-              delay: float | None) -> None:
+    def _save(self, results: list[dict[str, Any]]) -> None:
         now = self._clock()
+        for result in results:
+            done = result["status"] != "pending"
+            result["done_at"] = now if done else None
+            result["next_attempt_at"] = now + timedelta(seconds=0 if done else result["delay"])
         with self._db.session() as session:
-            row = session.get(OutboxAction, action_id)
-            if row is None:
-                return
-            row.status, row.result, row.last_error = status, result, error
-            if status == "pending":
-                row.next_attempt_at = now + timedelta(seconds=delay or 0)
-            else:
-                row.done_at = now
-
+            session.connection().execute(SAVE_RESULT, results)

@@ -21,7 +21,7 @@ from bot.inbox import Outcome, WritingFlag, make_way
 
 log = logging.getLogger("cobot.inbox-worker")
 
-NICENESS = 10
+NICENESS = 0
 
 
 def worker_main(settings_data: dict[str, Any], wake: Connection, notify: Connection, writing: WritingFlag,

@@ -13,24 +13,24 @@ router = Router("tracking")
 def _remember(ctx: HandlerContext, event: Event, actor: Actor) -> tuple[str, bool]:
     person = ctx.settings.person_for(event.platform, actor.login)
     is_bot = actor.is_bot or ctx.settings.is_bot(actor.login)
-    records.upsert_contributor(ctx.db, ctx.session, event.platform, actor, person, is_bot, event.occurred_at)
+    records.upsert_contributor(ctx.later, event.platform, actor, person, is_bot, event.occurred_at)
     return person, is_bot
 
 
 @router.on("*")
 def record(event: Event, ctx: HandlerContext) -> None:
-    records.upsert_repo(ctx.db, ctx.session, event.platform, event.repo.full_name, event.repo.url,
+    records.upsert_repo(ctx.later, event.platform, event.repo.full_name, event.repo.url,
                         event.occurred_at)
     person, is_bot = _remember(ctx, event, event.actor)
     thread = event.thread
-    records.log_activity(ctx.db, ctx.session, delivery_id=ctx.delivery_id, platform=event.platform,
+    records.log_activity(ctx.later, delivery_id=ctx.delivery_id, platform=event.platform,
                          repo=event.repo.full_name, kind=event.kind, actor=event.actor.login, person=person,
                          is_bot=is_bot, number=thread.number if thread else None, when=event.occurred_at)
     if thread is None:
         return
     author_person, _ = _remember(ctx, event, thread.author) if thread.author != event.actor else (person, is_bot)
-    row = records.apply_thread(ctx.db, ctx.session, event.platform, event.repo.full_name, thread, author_person,
+    row = records.apply_thread(ctx.conn, event.platform, event.repo.full_name, thread, author_person,
                                event.occurred_at)
     ctx.threads[(event.platform, event.repo.full_name, thread.is_pr, thread.number)] = row
     if event.kind in ("comment.created", "review.submitted"):
-        records.record_response(ctx.db, ctx.session, row, event.actor, person, is_bot, event.occurred_at)
+        records.record_response(ctx.conn, row, event.actor, person, is_bot, event.occurred_at)

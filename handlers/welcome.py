@@ -40,10 +40,10 @@ def _firsts(event: Event, ctx: HandlerContext, thread: Thread, person: str, kind
     row = ctx.thread(event.platform, event.repo.full_name, thread.is_pr, thread.number)
     if row is None:
         raise LookupError(f"{event.repo.full_name}#{thread.number} is not tracked (tracking must run first)")
-    everywhere, in_repo = records.earlier_threads(ctx.db, ctx.session, row, person)
+    everywhere, in_repo = records.earlier_threads(ctx.conn, row, person)
     earlier = {"repo": in_repo, "community": everywhere}
     candidates = {name: scope for name, scope in _scopes(event).items() if not earlier[name]}
-    return records.reach_milestones(ctx.db, ctx.session, candidates, person=person, kind=kind,
+    return records.reach_milestones(ctx.conn, candidates, person=person, kind=kind,
                                     platform=event.platform, repo=event.repo.full_name, number=thread.number,
                                     when=event.occurred_at)
 
@@ -91,7 +91,7 @@ def congratulate_first_merge(event: Event, ctx: HandlerContext) -> Iterator[Acti
     if _is_bot(thread, ctx):
         return
     person = ctx.settings.person_for(event.platform, thread.author.login)
-    firsts = records.reach_milestones(ctx.db, ctx.session, _scopes(event), person=person, kind="first_merge",
+    firsts = records.reach_milestones(ctx.conn, _scopes(event), person=person, kind="first_merge",
                                       platform=event.platform, repo=event.repo.full_name, number=thread.number,
                                       when=event.occurred_at)
     chosen = ctx.settings.welcome.scope

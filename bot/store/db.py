@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, Insert, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+T = TypeVar("T")
 
 
 def normalise_url(url: str) -> str:
@@ -26,14 +29,16 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.isolation_level = None  # cobot issues BEGIN itself (see _sqlite_begin)
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
+    def configure(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # cobot issues BEGIN itself (see _sqlite_begin)
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+    return configure
 
 
 def _sqlite_begin(connection: Any) -> None:
@@ -42,15 +47,18 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, wait_for_lock: bool = True) -> Engine:
+    """`wait_for_lock=False` (SQLite): fail at once with "database is locked" instead of SQLite's own waiting,
+    whose sleeps grow to 100 ms; the caller retries at a finer grain (see `Database.retry_when_locked`)."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         if url not in ("sqlite://", "sqlite:///:memory:"):
             path = url.split("///", 1)[1]
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+        busy_ms = 30000 if wait_for_lock else 0
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_ms / 1000},
                                poolclass=NullPool if url == "sqlite://" else None)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas(busy_ms))
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
@@ -59,9 +67,9 @@ def make_engine(url: str) -> Engine:
 class Database:
     """One engine and its session factory."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, wait_for_lock: bool = True) -> None:
         self.url = normalise_url(url)
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, wait_for_lock)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property
@@ -81,6 +89,17 @@ class Database:
     def insert(self, table: Any) -> Insert:
         """An INSERT that understands ON CONFLICT for the current dialect."""
         return dialect_insert(self.dialect)(table)
+
+    def retry_when_locked(self, work: Callable[[], T], patience: float = 30.0) -> T:
+        """Run `work` (a whole transaction), again every half millisecond while SQLite's write lock is taken."""
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                return work()
+            except OperationalError as error:
+                if "database is locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.0005)
 
     def upgrade(self) -> None:
         """Bring the schema to the newest migration."""

@@ -12,11 +12,11 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Executable, Integer, and_, bindparam, case, func, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Executable, Integer, and_, bindparam, case, func, literal, select
 
 from bot.events import Actor, Thread
-from bot.store.db import Database, dialect_insert
+from bot.store.db import dialect_insert
+from bot.store.deferred import Deferred
 from bot.store.tables import Activity, Contributor, Milestone, Repo
 from bot.store.tables import Thread as ThreadRow
 
@@ -104,26 +104,25 @@ def statements(dialect: str) -> Statements:
     )
 
 
-def _sql(db: Database) -> Statements:
-    return statements(db.dialect)
+def _sql(conn: Connection) -> Statements:
+    return statements(conn.dialect.name)
 
 
-def upsert_repo(db: Database, session: Session, platform: str, full_name: str, url: str | None,
-                when: datetime) -> None:
-    session.connection().execute(_sql(db).upsert_repo, {"platform": platform, "full_name": full_name, "url": url,
-                                                        "when": when})
+def upsert_repo(later: Deferred, platform: str, full_name: str, url: str | None, when: datetime) -> None:
+    later.add(statements(later.dialect).upsert_repo, {"platform": platform, "full_name": full_name, "url": url,
+                                                      "when": when})
 
 
-def upsert_contributor(db: Database, session: Session, platform: str, actor: Actor, person: str, is_bot: bool,
+def upsert_contributor(later: Deferred, platform: str, actor: Actor, person: str, is_bot: bool,
                        when: datetime) -> None:
-    session.connection().execute(_sql(db).upsert_contributor, {
+    later.add(statements(later.dialect).upsert_contributor, {
         "platform": platform, "login": actor.login, "platform_user_id": actor.id, "name": actor.name,
         "person": person, "is_bot": is_bot, "when": when})
 
 
-def log_activity(db: Database, session: Session, *, delivery_id: int | None, platform: str, repo: str, kind: str,
+def log_activity(later: Deferred, *, delivery_id: int | None, platform: str, repo: str, kind: str,
                  actor: str, person: str, is_bot: bool, number: str | None, when: datetime) -> None:
-    session.connection().execute(_sql(db).log_activity, {
+    later.add(statements(later.dialect).log_activity, {
         "delivery_id": delivery_id, "platform": platform, "repo": repo, "kind": kind, "actor": actor,
         "person": person, "is_bot": is_bot, "number": number, "when": when})
 
@@ -156,21 +155,21 @@ class StoredThread:
         return {name: getattr(self, name) for name in MUTABLE_THREAD_FIELDS}
 
 
-def find_thread(db: Database, session: Session, platform: str, repo: str, is_pr: bool, number: str
+def find_thread(conn: Connection, platform: str, repo: str, is_pr: bool, number: str
                 ) -> StoredThread | None:
-    row = session.connection().execute(_sql(db).select_thread, {
+    row = conn.execute(_sql(conn).select_thread, {
         "platform": platform, "repo": repo, "is_pr": is_pr, "number": number}).mappings().one_or_none()
     return StoredThread(**row) if row is not None else None
 
 
-def save_thread(db: Database, session: Session, thread: StoredThread) -> None:
-    session.connection().execute(_sql(db).update_thread, {"thread_id": thread.id, **thread.values()})
+def save_thread(conn: Connection, thread: StoredThread) -> None:
+    conn.execute(_sql(conn).update_thread, {"thread_id": thread.id, **thread.values()})
 
 
-def apply_thread(db: Database, session: Session, platform: str, repo: str, seen: Thread, author_person: str,
+def apply_thread(conn: Connection, platform: str, repo: str, seen: Thread, author_person: str,
                  when: datetime) -> StoredThread:
     """Merge what one delivery saw of an issue/PR into the stored thread (written when anything changed)."""
-    row = StoredThread(**session.connection().execute(_sql(db).upsert_thread, {
+    row = StoredThread(**conn.execute(_sql(conn).upsert_thread, {
         "platform": platform, "repo": repo, "number": seen.number, "is_pr": seen.is_pr, "title": seen.title,
         "author": seen.author.login, "author_person": author_person, "state": seen.state, "state_at": when,
         "snapshot_at": seen.updated_at, "labels": list(seen.labels), "assignees": list(seen.assignees),
@@ -191,35 +190,35 @@ def apply_thread(db: Database, session: Session, platform: str, repo: str, seen:
     if seen.created_at < row.created_at:
         row.created_at = seen.created_at
     if row.values() != before:
-        save_thread(db, session, row)
+        save_thread(conn, row)
     return row
 
 
-def record_response(db: Database, session: Session, row: StoredThread, responder: Actor, person: str,
+def record_response(conn: Connection, row: StoredThread, responder: Actor, person: str,
                     is_bot: bool, when: datetime) -> None:
     """The first reply on a thread by someone other than its author (bots do not count)."""
     if is_bot or person == row.author_person or when < row.created_at:
         return
     if row.first_response_at is None or when < row.first_response_at:
         row.first_response_at, row.first_responder = when, responder.login
-        save_thread(db, session, row)
+        save_thread(conn, row)
 
 
-def earlier_threads(db: Database, session: Session, row: StoredThread, person: str) -> tuple[int, int]:
+def earlier_threads(conn: Connection, row: StoredThread, person: str) -> tuple[int, int]:
     """How many issues (or PRs, like `row`) this person opened before `row`: in the community, in its repo."""
-    everywhere, in_repo = session.connection().execute(_sql(db).earlier_threads, {
+    everywhere, in_repo = conn.execute(_sql(conn).earlier_threads, {
         "person": person, "is_pr": row.is_pr, "before": row.created_at, "exclude_id": row.id,
         "platform": row.platform, "repo": row.repo}).one()
     return int(everywhere), int(in_repo)
 
 
-def reach_milestones(db: Database, session: Session, scopes: dict[str, str], *, person: str, kind: str,
+def reach_milestones(conn: Connection, scopes: dict[str, str], *, person: str, kind: str,
                      platform: str, repo: str, number: str, when: datetime) -> set[str]:
     """Record a first in several scopes; returns the names of the scopes where it is new (never again after)."""
     if not scopes:
         return set()
     names = {scope: name for name, scope in scopes.items()}
-    reached = session.connection().execute(_sql(db).reach_milestone, [
+    reached = conn.execute(_sql(conn).reach_milestone, [
         {"person": person, "scope": scope, "kind": kind, "platform": platform, "repo": repo, "number": number,
          "reached_at": when} for scope in scopes.values()]).scalars()
     return {names[scope] for scope in reached}
