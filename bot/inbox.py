@@ -215,15 +215,15 @@ class Pipeline:
         self._platforms = platforms
         self._routers = routers
 
-    def process_due(self, limit: int | None = None, budget_seconds: float = 0.1,
-                    make_way: Callable[[], bool] = lambda: False) -> Outcome:
+    def process_due(self, limit: int | None = None, budget_seconds: float = 0.02,
+                    make_way: Callable[[], bool] = lambda: False, least_seconds: float = 0.005) -> Outcome:
         """Process the deliveries that are due, oldest first, for about `budget_seconds` in one transaction.
 
         The usual case runs every handler of the batch straight through, under one savepoint; if a handler
         fails, the batch is rolled back to it and run again with each handler of each delivery in a savepoint
         of its own, so that one handler's failure costs nothing to the others. On SQLite there is one writer
-        at a time: the batch ends early whenever `make_way()` says deliveries are waiting to be stored, so
-        acknowledging a delivery never waits long for processing.
+        at a time: after `least_seconds` of work the batch ends as soon as `make_way()` says deliveries are
+        waiting to be stored, so acknowledging a delivery never waits long for processing.
         """
         now = self._clock()
         sql = _sql(self._db.dialect)
@@ -233,13 +233,14 @@ class Pipeline:
             candidates = [Work(**row) for row in rows.mappings().all()]
             taken: list[Work] = []
             later = Deferred(self._db.dialect)
-            deadline = time.monotonic() + budget_seconds
+            started = time.monotonic()
             try:
                 with session.begin_nested():
                     for work in candidates:
                         taken.append(work)
                         self._process(session, work, now, later, isolate=False)
-                        if time.monotonic() > deadline or make_way():
+                        spent = time.monotonic() - started
+                        if spent > budget_seconds or (spent > least_seconds and make_way()):
                             break
                     later.flush(connection)
             except Exception:
