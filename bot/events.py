@@ -6,7 +6,7 @@ Nothing here knows a forge's payload shape.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -102,9 +102,6 @@ class Event:
     review: Review | None = None
     push: Push | None = None
     detail: dict[str, str] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 ActionKind = Literal["comment", "label", "notify"]

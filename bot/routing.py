@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.events import Action, Event
+from bot.events import EVENT_KINDS, Action, Event
 
 if TYPE_CHECKING:
     from bot.context import HandlerContext
@@ -42,6 +42,9 @@ class Router:
     def on(self, pattern: str, **filter_: str) -> Callable[[HandlerFn], HandlerFn]:
         if len(filter_) > 1:
             raise ValueError("a route takes at most one filter")
+        if pattern != "*" and pattern not in EVENT_KINDS and not (
+                pattern.endswith(".*") and any(kind.startswith(pattern[:-1]) for kind in EVENT_KINDS)):
+            raise ValueError(f"unknown event kind {pattern!r} (see bot/events.py EVENT_KINDS)")
 
         def register(fn: HandlerFn) -> HandlerFn:
             name = f"{self.name}.{fn.__name__}"

@@ -9,7 +9,6 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.routing import Router
 from bot.store.tables import Delivery, OutboxAction
 from tests.payloads import issue_event
 
@@ -86,8 +85,3 @@ def test_bad_config_is_reported_naming_the_key(tmp_path):
     path.write_text('[welcome]\nscope = "planet"')
     result = CliRunner().invoke(main, ["deliveries", "--config", str(path)])
     assert result.exit_code == 1 and "welcome.scope" in result.output
-
-
-def test_router_allows_one_filter_at_most():
-    with pytest.raises(ValueError):
-        Router("x").on("comment.created", command="claim", repo="a")

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.events import EVENT_KINDS
 from bot.platforms.gitee import GiteeWebhooks
 from bot.platforms.github import GitHubWebhooks
 from tests.helpers import shared_fixture
@@ -100,6 +101,12 @@ GITHUB_CASES = [
 def test_github_translation(event, payload, kinds):
     translated = GitHubWebhooks("s").translate(event, payload, RECEIVED)
     assert [t.kind for t in translated] == kinds
+
+
+def test_every_translated_kind_is_a_known_kind():
+    kinds = {event.kind for event_name, payload, _ in GITHUB_CASES
+             for event in GitHubWebhooks("s").translate(event_name, payload, RECEIVED)}
+    assert kinds <= EVENT_KINDS
 
 
 def test_github_comment_on_a_pr_knows_it_is_a_pr():

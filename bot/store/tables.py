@@ -8,7 +8,6 @@ from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 DELIVERY_STATUSES = ("received", "processed", "ignored", "failed", "rejected")
-ACTION_STATUSES = ("pending", "done", "dry_run", "failed")
 
 
 class Delivery(SQLModel, table=True):
