@@ -9,11 +9,8 @@ import pytest
 
 from bot.app import COBOT, create_app, forge_clients
 from bot.outbox import Dispatcher, WriteRate
-from bot.platforms.actions import PermanentFailure, RetryLater
-from bot.platforms.gitee_api import GiteeClient
-from bot.platforms.github_api import GitHubClient
 from bot.store.tables import OutboxAction
-from tests.fake_forges import start_fake_forges
+from tests.forge_server import forge_server
 from tests.helpers import body_of, count, eventually, github_headers, shared_fixture
 from tests.payloads import issue_event
 
@@ -24,17 +21,15 @@ GITEE_TOKEN = "gitee_test_token_never_logged"
 
 @pytest.fixture
 async def forges():
-    fake, server = await start_fake_forges()
-    fake.base = str(server.make_url("")).rstrip("/")
-    yield fake
-    await server.close()
+    async with forge_server() as (fake, _base):
+        yield fake
 
 
 @pytest.fixture
 def forge_settings(make_settings, forges):
     return make_settings(
-        github={"token": GITHUB_TOKEN, "api_url": f"{forges.base}/github", "writes_per_second": 50},
-        gitee={"token": GITEE_TOKEN, "api_url": f"{forges.base}/gitee/api/v5", "writes_per_second": 50},
+        github={"token": GITHUB_TOKEN, "api_url": f"{forges.base_url}/github", "writes_per_second": 50},
+        gitee={"token": GITEE_TOKEN, "api_url": f"{forges.base_url}/gitee/api/v5", "writes_per_second": 50},
         community={"repos": [{"platform": "gitee", "name": "kit101/drone-yml-test", "language": "zh"}]},
         outbox={"retry_base_seconds": 0.01, "retry_max_seconds": 0.05})
 
@@ -68,10 +63,10 @@ async def test_github_welcome_is_commented_and_labelled_with_pygithub(outbox, fo
     outbox.deliver("issues", issue_event("opened", 7, "alice", created=T0))
     await drain(outbox)
     assert statuses(outbox) == [("comment", "done"), ("label", "done"), ("notify", "done")]
-    [comment] = forges.comments[("github", "acme/rocket", "issues/7")]
+    [comment] = forges.comments[forges.key("github", "acme/rocket", "7")]
     assert "@alice" in comment["body"] and "<!-- cobot:welcome:" in comment["body"]
-    assert forges.labels[("github", "acme/rocket", "issues/7")] == ["first-time-contributor"]
-    assert {r.token for r in forges.writes()} == {f"token {GITHUB_TOKEN}"}
+    assert forges.label_names("github", "acme/rocket", "7") == ["first-time-contributor"]
+    assert {r.token for r in forges.writes()} == {GITHUB_TOKEN}
     assert outbox.rows(OutboxAction)[0].result == comment["html_url"]
 
 
@@ -80,9 +75,9 @@ async def test_gitee_welcome_is_commented_in_chinese_and_labelled(outbox, forges
     outbox.deliver("Merge Request Hook", payload, platform="gitee")
     await drain(outbox)
     assert statuses(outbox) == [("comment", "done"), ("label", "done"), ("notify", "done")]
-    [comment] = forges.comments[("gitee", "kit101/drone-yml-test", "pulls/9")]
+    [comment] = forges.comments[forges.key("gitee", "kit101/drone-yml-test", "9", is_pr=True)]
     assert "欢迎" in comment["body"]
-    assert forges.labels[("gitee", "kit101/drone-yml-test", "pulls/9")] == ["first-time-contributor"]
+    assert forges.label_names("gitee", "kit101/drone-yml-test", "9", is_pr=True) == ["first-time-contributor"]
     assert {r.token for r in forges.writes()} == {GITEE_TOKEN}
 
 
@@ -90,7 +85,7 @@ async def test_a_lost_answer_does_not_post_the_comment_twice(outbox, forges):
     forges.lose_next_answer()
     outbox.deliver("issues", issue_event("opened", 8, "bob", created=T0))
     await drain(outbox)
-    assert len(forges.comments[("github", "acme/rocket", "issues/8")]) == 1
+    assert len(forges.comments[forges.key("github", "acme/rocket", "8")]) == 1
     comment_action = outbox.rows(OutboxAction)[0]
     assert (comment_action.status, comment_action.attempts) == ("done", 2)
     comment_posts = [r for r in forges.writes() if r.path.endswith("/comments")]
@@ -102,7 +97,7 @@ async def test_the_same_for_gitee(outbox, forges):
     payload = json.loads(shared_fixture("gitee", "issue-1.json").read_text())
     outbox.deliver("Issue Hook", payload, platform="gitee")
     await drain(outbox)
-    assert len(forges.comments[("gitee", "kit101/drone-yml-test", "issues/I4CYEO")]) == 1
+    assert len(forges.comments[forges.key("gitee", "kit101/drone-yml-test", "I4CYEO")]) == 1
 
 
 async def test_retry_after_is_honoured(outbox, forges):
@@ -123,7 +118,7 @@ async def test_retry_after_is_honoured(outbox, forges):
 async def test_a_refusal_fails_at_once_and_a_5xx_is_retried_then_failed(make_settings, forges, clock):
     from tests.helpers import Harness
 
-    settings = make_settings(github={"token": GITHUB_TOKEN, "api_url": f"{forges.base}/github"},
+    settings = make_settings(github={"token": GITHUB_TOKEN, "api_url": f"{forges.base_url}/github"},
                              outbox={"max_attempts": 3, "retry_base_seconds": 0.01})
     harness = Harness(settings, clock)
     clients = forge_clients(settings)
@@ -139,57 +134,6 @@ async def test_a_refusal_fails_at_once_and_a_5xx_is_retried_then_failed(make_set
     assert (label.status, label.attempts) == ("failed", 3)
     await clients["github"].close()
     harness.close()
-
-
-@pytest.mark.parametrize(("status", "headers", "message", "retry", "delay"), [
-    (429, {"Retry-After": "7"}, "slow", True, 7.0),
-    (403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "+120"}, "API rate limit", True, 120.0),
-    (403, {}, "You have exceeded a secondary rate limit", True, 60.0),
-    (502, {}, "bad gateway", True, 0.0),
-    (422, {}, "Validation Failed", False, None),
-    (401, {}, "Bad credentials", False, None),
-])
-async def test_github_client_classifies_answers(forges, status, headers, message, retry, delay):
-    client = GitHubClient(GITHUB_TOKEN, f"{forges.base}/github")
-    if headers.get("x-ratelimit-reset", "").startswith("+"):  # seconds from now, as GitHub sends an epoch time
-        headers = {**headers, "x-ratelimit-reset": str(int(time.time()) + int(headers["x-ratelimit-reset"]))}
-    forges.fail_next(status, headers, message)
-    with pytest.raises(RetryLater if retry else PermanentFailure) as raised:
-        await client.comment("acme/rocket", "1", False, "hi", "<!-- m -->", look_first=False)
-    if retry:
-        assert raised.value.delay == pytest.approx(delay, abs=2)
-    assert GITHUB_TOKEN not in str(raised.value)
-    await client.close()
-
-
-@pytest.mark.parametrize(("status", "headers", "retry"), [
-    (429, {}, True), (503, {}, True), (400, {"Retry-After": "3"}, True), (404, {}, False), (403, {}, False)])
-async def test_gitee_client_classifies_answers(forges, status, headers, retry):
-    client = GiteeClient(GITEE_TOKEN, f"{forges.base}/gitee/api/v5")
-    forges.fail_next(status, headers, "nope")
-    with pytest.raises(RetryLater if retry else PermanentFailure) as raised:
-        await client.add_labels("a/b", "I1", False, ["x"])
-    assert GITEE_TOKEN not in str(raised.value)
-    await client.close()
-
-
-async def test_unreachable_forge_is_retried(make_settings):
-    client = GiteeClient(GITEE_TOKEN, "http://127.0.0.1:9/api/v5", timeout=2)
-    with pytest.raises(RetryLater):
-        await client.comment("a/b", "1", True, "hi", "m", look_first=False)
-    await client.close()
-
-
-async def test_marker_is_found_beyond_the_first_page(forges):
-    client = GitHubClient(GITHUB_TOKEN, f"{forges.base}/github")
-    for n in range(65):
-        await client.comment("acme/rocket", "3", False, f"note {n}", "x", look_first=False)
-    await client.comment("acme/rocket", "3", False, "hello <!-- cobot:k -->", "<!-- cobot:k -->", look_first=False)
-    posts = len(forges.writes())
-    url = await client.comment("acme/rocket", "3", False, "hello <!-- cobot:k -->", "<!-- cobot:k -->",
-                               look_first=True)
-    assert len(forges.writes()) == posts and url.endswith(str(forges._next_id))
-    await client.close()
 
 
 async def test_writes_are_spaced_per_installation():
@@ -209,4 +153,4 @@ async def test_the_running_server_performs_its_actions(aiohttp_client, forge_set
     assert response.status == 202
     db = client.app[COBOT].db
     await eventually(lambda: count(db, OutboxAction, OutboxAction.status == "done") == 3, message="3 actions done")
-    assert len(forges.comments[("github", "acme/rocket", "issues/11")]) == 1
+    assert len(forges.comments[forges.key("github", "acme/rocket", "11")]) == 1

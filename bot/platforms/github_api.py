@@ -1,82 +1,159 @@
-"""GitHub's REST API for the outbox, through PyGithub (blocking, so run in a thread of its own)."""
+"""GitHub's REST API for the outbox, through PyGithub.
+
+PyGithub blocks, so every call runs in a small thread pool the client owns. PyGithub's own retries and
+throttling are off: the outbox dispatcher retries and spaces writes itself. GitHub's answers become
+`RetryLater` (rate limits, Retry-After, 5xx, no connection) or `PermanentFailure` (the rest); the token never
+appears in either.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
 import requests
 from github import Auth, Github, GithubException
+from github.Issue import Issue
 
 from bot.platforms.actions import PermanentFailure, RetryLater
 
 T = TypeVar("T")
-SECONDARY_LIMIT_WAIT = 60.0
+
+SECONDARY_LIMIT_WAIT = 60.0  # GitHub: "wait at least one minute" when a secondary limit names no time
+PER_PAGE = 100  # the most GitHub gives per page: fewer GETs when looking for a marker
+WORKERS = 4
+RETRYABLE_STATUSES = frozenset({408})
+RATE_LIMIT_HINTS = ("rate limit", "please retry your request again later",
+                    "please wait a few minutes before you try again", "abuse detection")
 
 
-def _header(error: GithubException, name: str) -> str | None:
-    headers = {key.lower(): value for key, value in (error.headers or {}).items()}
-    return headers.get(name)
+def retry_after_seconds(value: str | None, now: float) -> float | None:
+    """A Retry-After header in seconds: either delay-seconds or an HTTP date; None when absent or unreadable."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        return max(parsedate_to_datetime(value).timestamp() - now, 0.0)
+    except (TypeError, ValueError):
+        return None
+
+
+def _headers(error: GithubException) -> dict[str, str]:
+    return {str(key).lower(): str(value) for key, value in (error.headers or {}).items()}
 
 
 def _message(error: GithubException) -> str:
-    data = error.data if isinstance(error.data, dict) else {}
-    return str(data.get("message") or error.message or "")
+    data = error.data if isinstance(error.data, Mapping) else {}
+    return str(data.get("message") or error.message or "").strip()
 
 
-def classify(error: GithubException, now: float) -> Exception:
-    """GitHub's answer as RetryLater (rate limits, Retry-After, 5xx) or PermanentFailure (the rest)."""
-    status, message = error.status, _message(error)
-    retry_after = _header(error, "retry-after")
-    if retry_after is not None and retry_after.isdigit():
-        return RetryLater(f"GitHub {status}: asked to retry after {retry_after}s", float(retry_after))
-    if status in (403, 429) and _header(error, "x-ratelimit-remaining") == "0":
-        reset = _header(error, "x-ratelimit-reset")
-        delay = max(float(reset) - now, 1.0) if reset and reset.isdigit() else SECONDARY_LIMIT_WAIT
-        return RetryLater(f"GitHub {status}: rate limit exhausted until the reset", delay)
-    if status in (403, 429) and "rate limit" in message.lower():
-        return RetryLater(f"GitHub {status}: secondary rate limit", SECONDARY_LIMIT_WAIT)
-    if status >= 500 or status == 429:
-        return RetryLater(f"GitHub {status}: {message}", 0)
-    return PermanentFailure(f"GitHub {status}: {message}")
+def _redact(text: str, secret: str) -> str:
+    return text.replace(secret, "***") if secret else text
+
+
+def _primary_limit_delay(headers: Mapping[str, str], now: float) -> float:
+    try:
+        return max(float(headers["x-ratelimit-reset"]) - now, 1.0)
+    except (KeyError, ValueError):
+        return SECONDARY_LIMIT_WAIT
+
+
+def classify(error: GithubException, now: float, token: str = "") -> RetryLater | PermanentFailure:
+    """GitHub's refusal as RetryLater (rate limits, Retry-After, 5xx) or PermanentFailure (the rest)."""
+    status, headers = error.status, _headers(error)
+    message = _redact(_message(error), token)[:200]
+    lowered = message.lower()
+    waited = retry_after_seconds(headers.get("retry-after"), now)
+    if waited is not None:
+        return RetryLater(f"GitHub {status}: asked to retry after {waited:g}s", waited)
+    if status in (403, 429) and headers.get("x-ratelimit-remaining") == "0":
+        return RetryLater(f"GitHub {status}: rate limit exhausted until the reset", _primary_limit_delay(headers, now))
+    if status == 429 or (status == 403 and any(hint in lowered for hint in RATE_LIMIT_HINTS)):
+        kind = "secondary rate limit" if "secondary" in lowered else "rate limited"
+        return RetryLater(f"GitHub {status}: {kind}", SECONDARY_LIMIT_WAIT)
+    if status >= 500 or status in RETRYABLE_STATUSES:
+        return RetryLater(f"GitHub {status}: {message or 'server error'}", 0)
+    return PermanentFailure(f"GitHub {status}: {message or 'refused'}")
+
+
+def _issue_number(number: str) -> int:
+    try:
+        return int(str(number).lstrip("#"))
+    except ValueError:
+        raise PermanentFailure(f"GitHub issue numbers are integers, not {number!r}") from None
+
+
+def _check_repo(repo: str) -> str:
+    owner, _, name = repo.partition("/")
+    if not owner or not name or "/" in name:
+        raise PermanentFailure(f"GitHub repositories are named owner/name, not {repo!r}")
+    return repo
 
 
 class GitHubClient:
     """Comments and labels on GitHub issues and pull requests (PRs are issues to this API)."""
 
     def __init__(self, token: str, api_url: str, timeout: float = 30.0) -> None:
-        self._github = Github(auth=Auth.Token(token), base_url=api_url.rstrip("/"), timeout=int(timeout),
-                              retry=None, seconds_between_requests=None, seconds_between_writes=None, lazy=True,
-                              user_agent="cobot")
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="github-api")
+        self._token = token
+        self._github = Github(auth=Auth.Token(token), base_url=api_url.rstrip("/"),
+                              timeout=max(1, math.ceil(timeout)), user_agent="cobot", per_page=PER_PAGE,
+                              retry=None, pool_size=WORKERS, seconds_between_requests=0, seconds_between_writes=0,
+                              lazy=True)
+        self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="github-api")
 
     async def _call(self, work: Callable[[], T]) -> T:
         try:
             return await asyncio.get_running_loop().run_in_executor(self._pool, work)
         except GithubException as error:
-            raise classify(error, time.time()) from None
-        except requests.RequestException as error:  # connection refused, timeout: try again later
+            raise classify(error, time.time(), self._token) from None
+        except requests.RequestException as error:  # refused, reset, timed out: the caller backs off
             raise RetryLater(f"GitHub unreachable: {type(error).__name__}", 0) from None
 
+    def _issue(self, repo: str, number: str) -> Issue:
+        """The issue or PR without fetching it or its repository (lazy objects: only the write is sent)."""
+        return self._github.get_repo(_check_repo(repo)).get_issue(_issue_number(number))
+
     async def comment(self, repo: str, number: str, is_pr: bool, body: str, marker: str, look_first: bool) -> str:
+        issue = self._issue(repo, number)
+
         def post() -> str:
-            issue = self._github.get_repo(repo).get_issue(int(number))
             if look_first:
-                for existing in issue.get_comments():
-                    if marker in (existing.body or ""):
-                        return existing.html_url
+                found = _find_marker(issue, marker)
+                if found is not None:
+                    return found
             return issue.create_comment(body).html_url
+
         return await self._call(post)
 
     async def add_labels(self, repo: str, number: str, is_pr: bool, labels: list[str]) -> str:
+        if not labels:
+            return "no labels to add"
+        issue = self._issue(repo, number)
+
         def add() -> str:
-            self._github.get_repo(repo).get_issue(int(number)).add_to_labels(*labels)
+            issue.add_to_labels(*labels)
             return "labels added: " + ", ".join(labels)
+
         return await self._call(add)
 
     async def close(self) -> None:
-        self._pool.shutdown(wait=False)
+        """Let calls under way finish, then drop the pool and PyGithub's connections."""
+        await asyncio.to_thread(self._pool.shutdown, wait=True, cancel_futures=True)
         self._github.close()
+
+
+def _find_marker(issue: Issue, marker: str) -> str | None:
+    """The address of the first comment (oldest first, every page) whose body holds the marker."""
+    for existing in issue.get_comments():
+        if marker and marker in (existing.body or ""):
+            return existing.html_url
+    return None
