@@ -137,7 +137,7 @@ def load(server: Server, *args: str) -> dict:
 
 
 def stored_keys(db: Database, prefix: str) -> set[str]:
-    with db.session() as session:
+    with db.inbox.session() as session:
         return set(session.execute(select(Delivery.key).where(Delivery.key.like(f"{prefix}-%"))).scalars())
 
 
@@ -145,7 +145,7 @@ def wait_processed(db: Database, timeout: float) -> float:
     """Seconds until no delivery is waiting (or the timeout)."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
-        with db.session() as session:
+        with db.inbox.session() as session:
             waiting = session.execute(select(func.count()).select_from(Delivery)
                                       .where(Delivery.status == "received")).scalar_one()
         if waiting == 0:
@@ -155,12 +155,15 @@ def wait_processed(db: Database, timeout: float) -> float:
 
 
 def outbox_latencies(db: Database, prefix: str) -> list[float]:
+    """Per delivery: from being stored to its first outbox action (the deliveries are in the inbox file)."""
+    with db.inbox.session() as session:
+        received = dict(session.execute(select(Delivery.id, Delivery.received_at)
+                                        .where(Delivery.key.like(f"{prefix}-%"))).all())
     with db.session() as session:
-        rows = session.execute(
-            select(Delivery.received_at, func.min(OutboxAction.created_at))
-            .join(OutboxAction, OutboxAction.delivery_id == Delivery.id)
-            .where(Delivery.key.like(f"{prefix}-%")).group_by(Delivery.id)).all()
-    return sorted((created - received).total_seconds() * 1000 for received, created in rows)
+        first_action = session.execute(select(OutboxAction.delivery_id, func.min(OutboxAction.created_at))
+                                       .group_by(OutboxAction.delivery_id)).all()
+    return sorted((created - received[delivery_id]).total_seconds() * 1000
+                  for delivery_id, created in first_action if delivery_id in received)
 
 
 def pct(values: list[float], share: float) -> float:

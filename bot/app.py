@@ -13,39 +13,16 @@ from sqlalchemy import text
 
 from bot.clock import Clock, system_clock
 from bot.config import Settings
-from bot.inbox import InboxWriter, Pipeline, Worker, writing_flag
-from bot.outbox import Dispatcher, WriteRate
-from bot.platforms.actions import ForgeClient
+from bot.inbox import InboxWriter, Pipeline
 from bot.platforms.base import WebhookPlatform
-from bot.platforms.gitee import GiteeWebhooks
-from bot.platforms.github import GitHubWebhooks
-from bot.store.db import Database
+from bot.platforms.registry import webhook_platforms
+from bot.processing import Processing
+from bot.store.db import Database, inbox_url
+from bot.store.writing import writing_flag
 from bot.webhooks import webhook_endpoint
 from bot.worker_process import WorkerProcess
 
 log = logging.getLogger("cobot")
-
-
-def webhook_platforms(settings: Settings) -> dict[str, WebhookPlatform]:
-    return {
-        "github": GitHubWebhooks(settings.github.webhook_secret),
-        "gitee": GiteeWebhooks(settings.gitee.webhook_secret, settings.gitee.timestamp_tolerance_seconds),
-    }
-
-
-def forge_clients(settings: Settings) -> dict[str, ForgeClient | None]:
-    """An API client per forge that has a token; None (dry run) for the others. Imported only when used."""
-    timeout = settings.outbox.request_timeout_seconds
-    clients: dict[str, ForgeClient | None] = {"github": None, "gitee": None}
-    if settings.github.token:
-        from bot.platforms.github_api import GitHubClient
-
-        clients["github"] = GitHubClient(settings.github.token, settings.github.api_url, timeout)
-    if settings.gitee.token:
-        from bot.platforms.gitee_api import GiteeClient
-
-        clients["gitee"] = GiteeClient(settings.gitee.token, settings.gitee.api_url, timeout)
-    return clients
 
 
 @dataclass
@@ -57,10 +34,8 @@ class Cobot:
     db: Database
     platforms: dict[str, WebhookPlatform]
     pipeline: Pipeline
-    clients: dict[str, ForgeClient | None] = field(default_factory=dict)
     writer: InboxWriter | None = None
-    worker: Worker | WorkerProcess | None = None
-    dispatcher: Dispatcher | None = None
+    worker: Processing | WorkerProcess | None = None  # the inbox worker and the outbox dispatcher
     executors: list[ThreadPoolExecutor] = field(default_factory=list)
     receivers: dict[str, Callable[[web.Request], Awaitable[web.Response]]] = field(default_factory=dict)
     disposables: list[Database] = field(default_factory=list)
@@ -82,10 +57,10 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, run_workers: 
         if settings.database.auto_migrate:
             await asyncio.to_thread(db.upgrade)
         writer_pool = ThreadPoolExecutor(1, thread_name_prefix="inbox-writer")
-        worker_pool = ThreadPoolExecutor(1, thread_name_prefix="inbox-worker")
-        cobot.executors += [writer_pool, worker_pool]
-        # Its own connection that never sleeps on SQLite's lock: it retries every half millisecond instead.
-        writer_db = Database(settings.database.url, wait_for_lock=False)
+        cobot.executors.append(writer_pool)
+        # Its own connection that never sleeps on SQLite's lock (it retries every half millisecond instead) and
+        # leaves WAL checkpoints to the processing side, so that acknowledging never waits for one.
+        writer_db = Database(inbox_url(settings.database.url), wait_for_lock=False, checkpoints=not run_workers)
         cobot.disposables.append(writer_db)
         cobot.writer = InboxWriter(writer_db, clock, writer_pool, writing_flag())
         cobot.writer.start()
@@ -94,26 +69,16 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, run_workers: 
                            for name, platform in platforms.items()}
         if not run_workers:
             return
-        cobot.clients = forge_clients(settings)
-        for name, client in cobot.clients.items():
-            if client is None:
-                log.warning("no %s token: outbox actions on %s are a dry run (logged, not performed)", name, name)
-        rate = WriteRate({name: settings.forge(name).writes_per_second for name in cobot.clients})
-        cobot.dispatcher = Dispatcher(db, settings.outbox, clock, cobot.clients, rate)
         if settings.inbox.worker == "process":
-            cobot.worker = WorkerProcess(settings.model_dump(), cobot.dispatcher.wake, cobot.writer.writing)
+            cobot.worker = WorkerProcess(settings.model_dump(), cobot.writer.writing)
         else:
-            cobot.worker = Worker(cobot.pipeline, worker_pool, cobot.dispatcher.wake, cobot.writer.writing)
+            cobot.worker = Processing(settings, db, clock, cobot.writer.writing, cobot.pipeline)
         cobot.worker.start()
-        cobot.dispatcher.start()
 
     async def stop(app: web.Application) -> None:
-        for component in (cobot.dispatcher, cobot.worker, cobot.writer):
+        for component in (cobot.worker, cobot.writer):
             if component is not None:
                 await component.stop()
-        for client in cobot.clients.values():
-            if client is not None:
-                await client.close()
         for pool in cobot.executors:
             pool.shutdown(wait=True)
         for database in (*cobot.disposables, db):

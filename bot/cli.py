@@ -14,10 +14,11 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
-from bot.app import create_app, webhook_platforms
+from bot.app import create_app
 from bot.clock import system_clock
 from bot.config import ConfigError, Settings, load_settings
 from bot.inbox import Pipeline
+from bot.platforms.registry import webhook_platforms
 from bot.store.db import Database
 from bot.store.tables import DELIVERY_STATUSES, Delivery
 
@@ -105,7 +106,7 @@ def deliveries(ctx: click.Context, config_file: str | None, status: str | None, 
     if ctx.invoked_subcommand is not None:
         return
     db = open_database(settings_or_exit(config_file))
-    with db.session() as session:
+    with db.inbox.session() as session:
         query = select(Delivery).order_by(Delivery.id.desc())
         if status:
             query = query.where(Delivery.status == status)

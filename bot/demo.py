@@ -23,7 +23,7 @@ from bot.config import Settings, settings_from_mapping
 from bot.demo_data import DEMO_CONFIG, DemoDelivery, demo_deliveries
 from bot.platforms.gitee import signature as gitee_signature
 from bot.platforms.github import sign as github_sign
-from bot.store.db import Database
+from bot.store.db import Database, inbox_url
 from bot.store.tables import Contributor, Delivery, Milestone, OutboxAction, Thread
 
 
@@ -64,9 +64,10 @@ async def send_stream(base_url: str, settings: Settings, stream: list[DemoDelive
 
 
 def settled(db: Database) -> bool:
-    with db.session() as session:
+    with db.inbox.session() as session:
         waiting = session.execute(select(func.count()).select_from(Delivery).where(
             Delivery.status == "received")).scalar_one()
+    with db.session() as session:
         pending = session.execute(select(func.count()).select_from(OutboxAction).where(
             OutboxAction.status == "pending")).scalar_one()
     return waiting == 0 and pending == 0
@@ -79,8 +80,9 @@ async def wait_until_settled(db: Database, timeout: float = 60.0) -> None:
 
 
 def summary(db: Database, answers: Counter[int], console: Console) -> None:
-    with db.session() as session:
+    with db.inbox.session() as session:
         statuses = Counter(session.execute(select(Delivery.status)).scalars())
+    with db.session() as session:
         people = list(session.execute(select(Contributor).order_by(Contributor.first_seen_at)).scalars())
         threads = list(session.execute(select(Thread).order_by(Thread.platform, Thread.repo, Thread.id)).scalars())
         firsts = list(session.execute(select(Milestone).where(Milestone.scope != "community")
@@ -121,8 +123,10 @@ def _after(later: datetime, earlier: datetime) -> str:
 
 
 async def _demo(db_path: Path, host: str, port: int, serve_on: bool, console: Console) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    inbox_path = inbox_url(f"sqlite:///{db_path}").removeprefix("sqlite:///")
+    for path in (str(db_path), inbox_path):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
     settings = demo_settings(db_path, host, port)
     app = create_app(settings)
     runner = web.AppRunner(app, access_log=None)

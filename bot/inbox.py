@@ -13,16 +13,15 @@ import asyncio
 import contextlib
 import json
 import logging
-import multiprocessing
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any, Protocol
 
-from sqlalchemy import Executable, bindparam, delete, or_, select
+from sqlalchemy import Connection, Executable, bindparam, delete, or_, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from bot.background import BackgroundLoop
@@ -33,9 +32,10 @@ from bot.dispatch import ROUTERS, routes_for
 from bot.outbox import store_actions
 from bot.platforms.base import Received, WebhookPlatform
 from bot.routing import Router
-from bot.store.db import Database, dialect_insert
+from bot.store.db import LOCK_PATIENCE, LOCK_RETRY_SECONDS, Database, dialect_insert, is_locked
 from bot.store.deferred import Deferred
 from bot.store.tables import Delivery, HandlerRun
+from bot.store.writing import WritingFlag, make_way, writing_flag
 
 log = logging.getLogger("cobot.inbox")
 
@@ -46,23 +46,6 @@ class Incoming:
     received: Received
     status: str = "received"
     error: str | None = None
-
-
-class WritingFlag(Protocol):
-    """How many batches the inbox writer is storing now: shared memory when the worker is another process."""
-
-    value: int
-
-
-def writing_flag() -> WritingFlag:
-    return multiprocessing.get_context("spawn").RawValue("i", 0)
-
-
-def make_way(writing: WritingFlag, longest: float = 0.05) -> None:
-    """Let the inbox writer have the database first (SQLite has one writer at a time)."""
-    deadline = time.monotonic() + longest
-    while writing.value > 0 and time.monotonic() < deadline:
-        time.sleep(0.0005)
 
 
 class InboxWriter:
@@ -92,16 +75,15 @@ class InboxWriter:
         return await future
 
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
         while True:
             await self._wake.wait()
             self._wake.clear()
             batch, self._pending = self._pending, []
             if not batch:
                 continue
-            self.writing.value += 1  # the worker makes way (see Pipeline.process_due)
+            self.writing.value += 1  # the worker makes way before it saves statuses (see bot.store.writing)
             try:
-                ids = await loop.run_in_executor(self._executor, self.write, [item for item, _ in batch])
+                ids = await self._write_soon([item for item, _ in batch])
             except Exception as error:  # the database is unavailable: each request is answered 503
                 log.exception("could not store %d deliveries", len(batch))
                 for _, future in batch:
@@ -114,7 +96,25 @@ class InboxWriter:
                 if not future.done():
                     future.set_result(new_id)
 
+    async def _write_soon(self, items: list[Incoming]) -> list[int | None]:
+        """SQLite: on the event loop itself (a batch takes a fraction of a millisecond; a thread would wait for
+        the GIL), waiting for the write lock asynchronously. PostgreSQL: in the writer's thread."""
+        if self._db.dialect != "sqlite":
+            return await asyncio.get_running_loop().run_in_executor(self._executor, self.write, items)
+        deadline = time.monotonic() + LOCK_PATIENCE
+        while True:
+            try:
+                return self._write_once(items)
+            except OperationalError as error:
+                if not is_locked(error) or time.monotonic() > deadline:
+                    raise
+            await asyncio.sleep(LOCK_RETRY_SECONDS)
+
     def write(self, items: list[Incoming]) -> list[int | None]:
+        """Store a batch in one statement, waiting for the write lock; see `_write_once`."""
+        return self._db.retry_when_locked(lambda: self._write_once(items))
+
+    def _write_once(self, items: list[Incoming]) -> list[int | None]:
         """Store a batch in one statement; each item's new id, or None when that delivery was seen before."""
         now = self._clock()
         rows, first_of_key = [], {}
@@ -128,10 +128,8 @@ class InboxWriter:
                          "action": received.action, "status": item.status, "error": item.error, "received_at": now,
                          "processed_at": now if item.status != "received" else None, "headers": received.headers,
                          "body": received.body})
-        def insert() -> list[Any]:
-            with self._db.session() as session:
-                return list(session.connection().execute(_sql(self._db.dialect).insert, rows).all())
-        stored = self._db.retry_when_locked(insert)
+        with self._db.engine.begin() as connection:
+            stored = connection.execute(_sql(self._db.dialect).insert, rows).all()
         ids: list[int | None] = [None] * len(items)
         for new_id, platform, key in stored:  # rows already stored are not returned: those are duplicates
             ids[first_of_key[(platform, key)]] = new_id
@@ -204,6 +202,10 @@ class Outcome:
     actions: int
 
 
+def _outcome(taken: list[Work]) -> Outcome:
+    return Outcome(len(taken), sum(work.actions for work in taken))
+
+
 class Pipeline:
     """Processes stored deliveries through the handlers."""
 
@@ -216,59 +218,96 @@ class Pipeline:
         self._routers = routers
 
     def process_due(self, limit: int | None = None, budget_seconds: float = 0.02,
-                    make_way: Callable[[], bool] = lambda: False, least_seconds: float = 0.005) -> Outcome:
+                    make_way: Callable[[], None] = lambda: None) -> Outcome:
         """Process the deliveries that are due, oldest first, for about `budget_seconds` in one transaction.
 
         The usual case runs every handler of the batch straight through, under one savepoint; if a handler
         fails, the batch is rolled back to it and run again with each handler of each delivery in a savepoint
-        of its own, so that one handler's failure costs nothing to the others. On SQLite there is one writer
-        at a time: after `least_seconds` of work the batch ends as soon as `make_way()` says deliveries are
-        waiting to be stored, so acknowledging a delivery never waits long for processing.
+        of its own, so that one handler's failure costs nothing to the others.
+
+        PostgreSQL: the deliveries are claimed (`FOR UPDATE SKIP LOCKED`) and their statuses saved in the same
+        transaction as their effects. SQLite: the deliveries are in a file of their own (see
+        `bot.store.db.inbox_url`); they are read first, and their statuses saved once the effects are committed,
+        after `make_way()` (the inbox writer goes first). A crash in between runs them again, which the handlers
+        and the outbox's idempotency keys make harmless.
         """
         now = self._clock()
+        limit = limit or self._settings.inbox.batch_size
         sql = _sql(self._db.dialect)
+        inbox = self._db.inbox
+        if inbox is self._db:
+            with self._db.session() as session:
+                candidates = self._due(session.connection(), now, limit)
+                taken = self._run_batch(session, candidates, now, budget_seconds)
+                if taken:
+                    session.connection().execute(sql.save, [work.result() for work in taken])
+            return _outcome(taken)
+        with inbox.reading() as connection:
+            candidates = self._due(connection, now, limit)
+        if not candidates:
+            return Outcome(0, 0)
         with self._db.session() as session:
-            connection = session.connection()
-            rows = connection.execute(sql.due, {"now": now, "limit": limit or self._settings.inbox.batch_size})
-            candidates = [Work(**row) for row in rows.mappings().all()]
-            taken: list[Work] = []
-            later = Deferred(self._db.dialect)
-            started = time.monotonic()
-            try:
-                with session.begin_nested():
-                    for work in candidates:
-                        taken.append(work)
-                        self._process(session, work, now, later, isolate=False)
-                        spent = time.monotonic() - started
-                        if spent > budget_seconds or (spent > least_seconds and make_way()):
-                            break
-                    later.flush(connection)
-            except Exception:
-                log.warning("a handler failed in a batch of %d; running them again one by one", len(taken))
-                later = Deferred(self._db.dialect)
-                for work in taken:
-                    work.reset()
-                    self._process(session, work, now, later, isolate=True)
+            taken = self._run_batch(session, candidates, now, budget_seconds)
+        self._save_in_inbox(taken, make_way)
+        return _outcome(taken)
+
+    def _due(self, connection: Connection, now: datetime, limit: int) -> list[Work]:
+        rows = connection.execute(_sql(self._db.dialect).due, {"now": now, "limit": limit})
+        return [Work(**row) for row in rows.mappings().all()]
+
+    def _run_batch(self, session: Session, candidates: list[Work], now: datetime, budget_seconds: float
+                   ) -> list[Work]:
+        connection = session.connection()
+        taken: list[Work] = []
+        later = Deferred(self._db.dialect)
+        started = time.monotonic()
+        try:
+            with session.begin_nested():
+                for work in candidates:
+                    taken.append(work)
+                    self._process(session, work, now, later, isolate=False)
+                    if time.monotonic() - started > budget_seconds:
+                        break
                 later.flush(connection)
-            if taken:
-                connection.execute(sql.save, [work.result() for work in taken])
-        return Outcome(len(taken), sum(work.actions for work in taken))
+        except Exception:
+            log.warning("a handler failed in a batch of %d; running them again one by one", len(taken))
+            later = Deferred(self._db.dialect)
+            for work in taken:
+                work.reset()
+                self._process(session, work, now, later, isolate=True)
+            later.flush(connection)
+        return taken
+
+    def _save_in_inbox(self, taken: list[Work], make_way: Callable[[], None] = lambda: None) -> None:
+        inbox = self._db.inbox
+        save = _sql(inbox.dialect).save
+        results = [work.result() for work in taken]
+
+        def write() -> None:
+            make_way()
+            with inbox.engine.begin() as connection:
+                connection.execute(save, results)
+
+        inbox.retry_when_locked(write)
 
     def replay(self, delivery_id: int) -> Delivery:
         """Run one delivery through every handler again (they are idempotent), whatever its status was."""
         now = self._clock()
         sql = _sql(self._db.dialect)
+        inbox = self._db.inbox
+        with inbox.reading() as connection:
+            row = connection.execute(sql.one, {"delivery_id": delivery_id}).mappings().one_or_none()
+        if row is None:
+            raise LookupError(f"no delivery with id {delivery_id}")
+        work = Work(**{**row, "attempts": 0})
         with self._db.session() as session:
-            row = session.connection().execute(sql.one, {"delivery_id": delivery_id}).mappings().one_or_none()
-            if row is None:
-                raise LookupError(f"no delivery with id {delivery_id}")
             session.execute(delete(HandlerRun).where(HandlerRun.delivery_id == delivery_id))
-            work = Work(**{**row, "attempts": 0})
             later = Deferred(self._db.dialect)
             self._process(session, work, now, later, isolate=True)
             later.flush(session.connection())
-            session.connection().execute(sql.save, work.result())
-            delivery = session.get(Delivery, delivery_id, populate_existing=True)
+        self._save_in_inbox([work])
+        with inbox.session() as session:
+            delivery = session.get(Delivery, delivery_id)
             assert delivery is not None
             return delivery
 
@@ -352,9 +391,7 @@ class Worker(BackgroundLoop):
         self._writing = writing
 
     def _process(self) -> Outcome:
-        outcome = self._pipeline.process_due(make_way=lambda: self._writing.value > 0)
-        make_way(self._writing)
-        return outcome
+        return self._pipeline.process_due(make_way=lambda: make_way(self._writing))
 
     async def step(self) -> int:
         outcome = await asyncio.get_running_loop().run_in_executor(self._executor, self._process)

@@ -13,9 +13,10 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from concurrent.futures import Executor
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Executable, bindparam, select
 
@@ -30,6 +31,7 @@ from bot.store.deferred import Deferred
 from bot.store.tables import OutboxAction
 
 log = logging.getLogger("cobot.outbox")
+T = TypeVar("T")
 
 LEASE = timedelta(minutes=5)
 OUTBOX = OutboxAction.__table__  # type: ignore[attr-defined]
@@ -92,8 +94,12 @@ class Dispatcher(BackgroundLoop):
     name = "outbox-dispatcher"
 
     def __init__(self, db: Database, settings: OutboxSettings, clock: Clock,
-                 clients: Mapping[str, ForgeClient | None], rate: WriteRate) -> None:
+                 clients: Mapping[str, ForgeClient | None], rate: WriteRate, executor: Executor | None = None
+                 ) -> None:
+        """`executor`: where the database work runs (the inbox worker's thread, so that the two never wait for
+        each other's SQLite lock); a thread of asyncio's default pool if None."""
         super().__init__()
+        self._executor = executor
         self._db = db
         self._settings = settings
         self._clock = clock
@@ -109,17 +115,20 @@ class Dispatcher(BackgroundLoop):
         Results are saved together, in one transaction, except after a call to a forge, which is saved at once
         (so that a crash repeats as little as possible).
         """
-        rows = await asyncio.to_thread(self._claim, limit)
+        rows = await self._in_thread(self._claim, limit)
         results: list[dict[str, Any]] = []
         for row in rows:
             result, called_forge = await self._perform(row)
             results.append(result)
             if called_forge:
-                await asyncio.to_thread(self._save, results)
+                await self._in_thread(self._save, results)
                 results = []
         if results:
-            await asyncio.to_thread(self._save, results)
+            await self._in_thread(self._save, results)
         return len(rows)
+
+    async def _in_thread(self, work: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, work, *args)
 
     def _claim(self, limit: int) -> list[OutboxAction]:
         now = self._clock()

@@ -49,8 +49,15 @@ def body_of(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload).encode()
 
 
+def store_of(db: Database, table: Any) -> Database:
+    """The database that holds `table`: the deliveries are in the inbox (a file of its own on SQLite)."""
+    from bot.store.tables import Delivery
+
+    return db.inbox if table is Delivery else db
+
+
 def count(db: Database, table: Any, *where: Any) -> int:
-    with db.session() as session:
+    with store_of(db, table).session() as session:
         return session.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
 
 
@@ -70,15 +77,15 @@ class Harness:
     def __init__(self, settings: Any, clock: Any) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
-        from bot.app import webhook_platforms
         from bot.inbox import InboxWriter, Pipeline
+        from bot.platforms.registry import webhook_platforms
 
         self.settings = settings
         self.clock = clock
         self.db = Database(settings.database.url)
         self.db.upgrade()
         self.platforms = webhook_platforms(settings)
-        self.writer = InboxWriter(self.db, clock, ThreadPoolExecutor(1))
+        self.writer = InboxWriter(self.db.inbox, clock, ThreadPoolExecutor(1))
         self.pipeline = Pipeline(self.db, settings, clock, self.platforms)
 
     def store(self, event: str, payload: dict[str, Any], key: str | None = None, platform: str = "github"
@@ -105,7 +112,7 @@ class Harness:
         return new_id
 
     def rows(self, table: Any, *where: Any, order: Any = None) -> list[Any]:
-        with self.db.session() as session:
+        with store_of(self.db, table).session() as session:
             query = select(table).where(*where).order_by(order if order is not None else table.id)
             return list(session.execute(query).scalars())
 

@@ -83,7 +83,7 @@ async def test_sigkill_loses_no_acknowledged_delivery(tmp_path, database_url):
     assert 50 <= len(acknowledged) < 400, "the kill should land mid-stream"
 
     db = Database(database_url)
-    with db.session() as session:
+    with db.inbox.session() as session:
         stored = set(session.execute(Delivery.__table__.select().with_only_columns(Delivery.key)).scalars())
     assert set(acknowledged) <= stored
     print(f"acknowledged {len(acknowledged)}, stored {len(stored)} of 400 sent before SIGKILL")

@@ -7,8 +7,9 @@ import time
 
 import pytest
 
-from bot.app import COBOT, create_app, forge_clients
+from bot.app import COBOT, create_app
 from bot.outbox import Dispatcher, WriteRate
+from bot.platforms.registry import forge_clients
 from bot.store.tables import OutboxAction
 from tests.forge_server import forge_server
 from tests.helpers import body_of, count, eventually, github_headers, shared_fixture

@@ -38,7 +38,7 @@ def fixture_request(file_name: str) -> tuple[bytes, dict[str, str], datetime]:
 
 
 def stored(client) -> list[Delivery]:
-    with client.app[COBOT].db.session() as session:
+    with client.app[COBOT].db.inbox.session() as session:
         return list(session.execute(select(Delivery).order_by(Delivery.id)).scalars())
 
 

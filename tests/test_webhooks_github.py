@@ -26,7 +26,7 @@ async def client(aiohttp_client, settings, clock):
 
 
 def stored(client) -> list[Delivery]:
-    db = client.app[COBOT].db
+    db = client.app[COBOT].db.inbox
     with db.session() as session:
         return list(session.execute(select(Delivery).order_by(Delivery.id)).scalars())
 

@@ -10,13 +10,15 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, Insert, create_engine, event
+from sqlalchemy import Connection, Engine, Insert, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+LOCK_PATIENCE = 30.0  # seconds a writer waits for SQLite's write lock before giving up
+LOCK_RETRY_SECONDS = 0.0005
 T = TypeVar("T")
 
 
@@ -29,7 +31,7 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
+def _sqlite_pragmas(busy_timeout_ms: int, checkpoints: bool) -> Callable[[Any, Any], None]:
     def configure(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # cobot issues BEGIN itself (see _sqlite_begin)
         cursor = dbapi_connection.cursor()
@@ -37,19 +39,27 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        if not checkpoints:  # another connection's commits move the WAL into the database file
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
     return configure
 
 
+READ_ONLY = "cobot_read_only"
+
+
 def _sqlite_begin(connection: Any) -> None:
     """Take the write lock up front: a deferred transaction that reads, then writes, fails at once under WAL
-    when another writer committed in between, instead of waiting its turn."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    when another writer committed in between, instead of waiting its turn. Reads (`Database.reading`) take none."""
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, wait_for_lock: bool = True) -> Engine:
+def make_engine(url: str, wait_for_lock: bool = True, checkpoints: bool = True) -> Engine:
     """`wait_for_lock=False` (SQLite): fail at once with "database is locked" instead of SQLite's own waiting,
-    whose sleeps grow to 100 ms; the caller retries at a finer grain (see `Database.retry_when_locked`)."""
+    whose sleeps grow to 100 ms; the caller retries at a finer grain (see `Database.retry_when_locked`).
+    `checkpoints=False` (SQLite): commits never copy the WAL into the database file (a checkpoint can take tens
+    of milliseconds); for a connection whose commits must be quick while other connections do that work."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         if url not in ("sqlite://", "sqlite:///:memory:"):
@@ -58,19 +68,46 @@ def make_engine(url: str, wait_for_lock: bool = True) -> Engine:
         busy_ms = 30000 if wait_for_lock else 0
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_ms / 1000},
                                poolclass=NullPool if url == "sqlite://" else None)
-        event.listen(engine, "connect", _sqlite_pragmas(busy_ms))
+        event.listen(engine, "connect", _sqlite_pragmas(busy_ms, checkpoints))
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
-class Database:
-    """One engine and its session factory."""
+def inbox_url(url: str) -> str:
+    """Where the deliveries are stored. PostgreSQL: the same database. SQLite: a file of its own beside the main
+    one (`cobot.db` → `cobot-inbox.db`). SQLite has one writer per file, and processing holds the main file's
+    write lock most of the time under load: with the deliveries in a file of their own, acknowledging a delivery
+    never waits for processing."""
+    url = normalise_url(url)
+    if not url.startswith("sqlite:///") or url == "sqlite:///:memory:":
+        return url
+    path = Path(url.removeprefix("sqlite:///"))
+    if path.stem.endswith("-inbox"):
+        return url
+    return "sqlite:///" + str(path.with_name(f"{path.stem}-inbox{path.suffix or '.db'}"))
 
-    def __init__(self, url: str, wait_for_lock: bool = True) -> None:
+
+class Database:
+    """One engine and its session factory; `inbox` is where the deliveries are (see `inbox_url`)."""
+
+    def __init__(self, url: str, wait_for_lock: bool = True, checkpoints: bool = True) -> None:
         self.url = normalise_url(url)
-        self.engine = make_engine(url, wait_for_lock)
+        self.engine = make_engine(url, wait_for_lock, checkpoints)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._inbox: Database | None = None
+
+    @property
+    def inbox(self) -> Database:
+        """The database that holds the deliveries: this one, or (SQLite) the file beside it."""
+        if self._inbox is None:
+            url = inbox_url(self.url)
+            self._inbox = self if url == self.url else Database(url)
+        return self._inbox
+
+    @property
+    def has_separate_inbox(self) -> bool:
+        return inbox_url(self.url) != self.url
 
     @property
     def is_postgres(self) -> bool:
@@ -82,6 +119,14 @@ class Database:
         with self._sessions() as session, session.begin():
             yield session
 
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection in a read-only transaction (on SQLite it takes no write lock)."""
+        with self.engine.connect() as connection:
+            connection.execution_options(**{READ_ONLY: True})
+            with connection.begin():
+                yield connection
+
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
@@ -90,26 +135,35 @@ class Database:
         """An INSERT that understands ON CONFLICT for the current dialect."""
         return dialect_insert(self.dialect)(table)
 
-    def retry_when_locked(self, work: Callable[[], T], patience: float = 30.0) -> T:
+    def retry_when_locked(self, work: Callable[[], T], patience: float = LOCK_PATIENCE) -> T:
         """Run `work` (a whole transaction), again every half millisecond while SQLite's write lock is taken."""
         deadline = time.monotonic() + patience
         while True:
             try:
                 return work()
             except OperationalError as error:
-                if "database is locked" not in str(error) or time.monotonic() > deadline:
+                if not is_locked(error) or time.monotonic() > deadline:
                     raise
-                time.sleep(0.0005)
+                time.sleep(LOCK_RETRY_SECONDS)
 
     def upgrade(self) -> None:
-        """Bring the schema to the newest migration."""
+        """Bring the schema to the newest migration, here and in the inbox file (which has the same schema)."""
         with self.engine.begin() as connection:
             config = alembic_config(self.url)
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+        if self.inbox is not self:
+            self.inbox.upgrade()
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._inbox is not None and self._inbox is not self:
+            self._inbox.dispose()
+
+
+def is_locked(error: OperationalError) -> bool:
+    """SQLite's answer when another connection holds the write lock (and this one does not wait for it)."""
+    return "database is locked" in str(error)
 
 
 def dialect_insert(dialect: str) -> Callable[[Any], Insert]:

@@ -1,0 +1,31 @@
+"""The platforms cobot speaks to, built from settings: webhook verifiers and, where a token is set, API clients."""
+
+from __future__ import annotations
+
+from bot.config import Settings
+from bot.platforms.actions import ForgeClient
+from bot.platforms.base import WebhookPlatform
+from bot.platforms.gitee import GiteeWebhooks
+from bot.platforms.github import GitHubWebhooks
+
+
+def webhook_platforms(settings: Settings) -> dict[str, WebhookPlatform]:
+    return {
+        "github": GitHubWebhooks(settings.github.webhook_secret),
+        "gitee": GiteeWebhooks(settings.gitee.webhook_secret, settings.gitee.timestamp_tolerance_seconds),
+    }
+
+
+def forge_clients(settings: Settings) -> dict[str, ForgeClient | None]:
+    """An API client per forge that has a token; None (dry run) for the others. Imported only when used."""
+    timeout = settings.outbox.request_timeout_seconds
+    clients: dict[str, ForgeClient | None] = {"github": None, "gitee": None}
+    if settings.github.token:
+        from bot.platforms.github_api import GitHubClient
+
+        clients["github"] = GitHubClient(settings.github.token, settings.github.api_url, timeout)
+    if settings.gitee.token:
+        from bot.platforms.gitee_api import GiteeClient
+
+        clients["gitee"] = GiteeClient(settings.gitee.token, settings.gitee.api_url, timeout)
+    return clients

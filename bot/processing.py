@@ -1,0 +1,50 @@
+"""What happens after a delivery is acknowledged: the inbox worker runs the handlers, the outbox dispatcher
+performs the actions they decided. Both run together, in the server process (`inbox.worker = "thread"`) or in a
+process of their own (`"process"`, see `bot.worker_process`); either way they make way for the inbox writer."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.inbox import Pipeline, Worker
+from bot.outbox import Dispatcher, WriteRate
+from bot.platforms.registry import forge_clients, webhook_platforms
+from bot.store.db import Database
+from bot.store.writing import WritingFlag
+
+log = logging.getLogger("cobot")
+
+
+class Processing:
+    """The inbox worker and the outbox dispatcher of one process. Wake it when deliveries were stored."""
+
+    def __init__(self, settings: Settings, db: Database, clock: Clock, writing: WritingFlag,
+                 pipeline: Pipeline | None = None) -> None:
+        self.clients = forge_clients(settings)
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="inbox-worker")
+        rate = WriteRate({name: settings.forge(name).writes_per_second for name in self.clients})
+        self.dispatcher = Dispatcher(db, settings.outbox, clock, self.clients, rate, self._pool)
+        pipeline = pipeline or Pipeline(db, settings, clock, webhook_platforms(settings))
+        self.worker = Worker(pipeline, self._pool, self.dispatcher.wake, writing)
+
+    def start(self) -> None:
+        for name, client in self.clients.items():
+            if client is None:
+                log.warning("no %s token: outbox actions on %s are a dry run (logged, not performed)", name, name)
+        self.worker.start()
+        self.dispatcher.start()
+
+    def wake(self) -> None:
+        self.worker.wake()
+
+    async def stop(self) -> None:
+        await self.worker.stop()
+        await self.dispatcher.stop()
+        for client in self.clients.values():
+            if client is not None:
+                await client.close()
+        await asyncio.to_thread(self._pool.shutdown, wait=True)
