@@ -14,6 +14,7 @@ from sqlalchemy import text
 from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.inbox import InboxWriter, Pipeline
+from bot.notifiers.registry import check_channel_urls
 from bot.platforms.base import WebhookPlatform
 from bot.platforms.registry import webhook_platforms
 from bot.processing import Processing
@@ -69,6 +70,7 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, run_workers: 
                            for name, platform in platforms.items()}
         if not run_workers:
             return
+        await check_channel_urls(settings.notify)
         if settings.inbox.worker == "process":
             cobot.worker = WorkerProcess(settings.model_dump(), cobot.writer.writing)
         else:

@@ -1,11 +1,10 @@
-"""The `cobot` command: serve, demo, deliveries, db."""
+"""The `cobot` command: serve, demo, deliveries, db; outbox and notify (bot.cli_notify)."""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
-from datetime import datetime
 from typing import Any
 
 import click
@@ -15,34 +14,13 @@ from rich.table import Table
 from sqlalchemy import select
 
 from bot.app import create_app
+from bot.cli_common import config_option, iso, open_database, settings_or_exit, setup_logging
 from bot.clock import system_clock
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError
 from bot.inbox import Pipeline
 from bot.platforms.registry import webhook_platforms
 from bot.store.db import Database
 from bot.store.tables import DELIVERY_STATUSES, Delivery
-
-config_option = click.option("--config", "config_file", type=click.Path(dir_okay=False),
-                             help="config file (default: $COBOT_CONFIG, then ./config.toml)")
-
-
-def setup_logging(verbose: bool = False) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-
-
-def settings_or_exit(config_file: str | None) -> Settings:
-    try:
-        return load_settings(config_file)
-    except ConfigError as error:
-        raise click.ClickException(str(error)) from None
-
-
-def open_database(settings: Settings) -> Database:
-    db = Database(settings.database.url)
-    if settings.database.auto_migrate:
-        db.upgrade()
-    return db
 
 
 @click.group()
@@ -61,8 +39,12 @@ def serve(config_file: str | None, host: str | None, port: int | None, verbose: 
     setup_logging(verbose)
     settings = settings_or_exit(config_file)
     app = create_app(settings)
-    web.run_app(app, host=host or settings.server.host, port=port if port is not None else settings.server.port,
-                access_log=None, print=lambda text: click.echo(text))
+    try:
+        web.run_app(app, host=host or settings.server.host,
+                    port=port if port is not None else settings.server.port, access_log=None,
+                    print=lambda text: click.echo(text))
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
 
 
 @main.command()
@@ -86,12 +68,8 @@ def delivery_row(delivery: Delivery) -> dict[str, Any]:
     return {
         "id": delivery.id, "platform": delivery.platform, "event": delivery.event, "action": delivery.action,
         "status": delivery.status, "error": delivery.error, "attempts": delivery.attempts, "key": delivery.key,
-        "received_at": _iso(delivery.received_at), "processed_at": _iso(delivery.processed_at),
+        "received_at": iso(delivery.received_at), "processed_at": iso(delivery.processed_at),
     }
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 @main.group(invoke_without_command=True)
@@ -160,3 +138,13 @@ def upgrade(config_file: str | None) -> None:
     settings = settings_or_exit(config_file)
     Database(settings.database.url).upgrade()
     click.echo("database is up to date")
+
+
+def _register_more_commands() -> None:
+    from bot.cli_notify import notify, outbox
+
+    main.add_command(outbox)
+    main.add_command(notify)
+
+
+_register_more_commands()

@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.notifiers.settings import NotifySettings
+
 Language = Literal["zh", "en"]
 PlatformName = Literal["github", "gitee"]
 
@@ -128,6 +130,7 @@ class Settings(Section):
     welcome: WelcomeSettings = WelcomeSettings()
     inbox: InboxSettings = InboxSettings()
     outbox: OutboxSettings = OutboxSettings()
+    notify: NotifySettings = NotifySettings()
 
     def forge(self, platform: str) -> ForgeSettings:
         return self.github if platform == "github" else self.gitee
@@ -171,7 +174,7 @@ def settings_from_mapping(data: dict, source: str = "configuration", env: dict[s
                 raise ConfigError(f"invalid configuration in {source}:\n  {section}: must be a table")
             target[key] = value
     try:
-        return Settings.model_validate(merged)
+        return Settings.model_validate(merged, context={"env": os.environ if env is None else env})
     except ValidationError as error:
         raise ConfigError(_format_validation_error(error, source)) from None
 

@@ -112,6 +112,10 @@ class Action:
     """Something to do outside cobot; stored in the outbox, performed by the dispatcher.
 
     `key` is the idempotency key: the same decision, reached again, has the same key and is not stored twice.
+
+    A `notify` action says what happened once (`topic`, `template` and its `values`, and what routing looks at:
+    `event_kind`, `platform`, `repo`, `labels`); the outbox turns it into one message per channel that the
+    `[notify]` rules route it to, each rendered in that channel's language (`bot.notifiers.routing`).
     """
 
     kind: ActionKind
@@ -125,8 +129,17 @@ class Action:
     title: str | None = None
     topic: str | None = None
     language: str | None = None
+    template: str | None = None  # notify: message template id; its title is the template `{id}_title`
+    values: tuple[tuple[str, Any], ...] = ()  # notify: the template's values
+    event_kind: str | None = None  # notify: the event it is about, if any
+    link: str | None = None  # notify: where to read more
+    fields: tuple[tuple[str, str], ...] = ()  # notify: (label, value) pairs
+    channel: str | None = None  # notify, once routed: the [notify.channels] name
 
     def payload(self) -> dict[str, Any]:
-        """What the outbox stores besides the columns (kind, key, platform, repo, number)."""
+        """What the outbox stores besides the columns (kind, key, platform, repo, number, channel)."""
+        if self.kind == "notify":
+            return {"title": self.title, "body": self.body, "link": self.link,
+                    "fields": [list(pair) for pair in self.fields], "language": self.language, "topic": self.topic}
         return {"is_pr": self.is_pr, "body": self.body, "labels": list(self.labels), "title": self.title,
                 "topic": self.topic, "language": self.language}

@@ -29,6 +29,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.context import HandlerContext
 from bot.dispatch import ROUTERS, routes_for
+from bot.events import Action
 from bot.outbox import store_actions
 from bot.platforms.base import Received, WebhookPlatform
 from bot.routing import Router
@@ -321,6 +322,7 @@ class Pipeline:
         except Exception as error:  # the payload itself is broken: retrying cannot help
             log.warning("delivery %s: cannot translate %s: %r", delivery.id, delivery.event, error)
             self._finish(delivery, now, "failed", f"cannot read the payload: {type(error).__name__}: {error}")
+            self._announce_failure(later, delivery, now)
             return
         if not events:
             what = delivery.event + (f"/{delivery.action}" if delivery.action else "")
@@ -342,7 +344,8 @@ class Pipeline:
                 try:
                     with session.begin_nested() if isolate else contextlib.nullcontext():
                         actions = list(route.fn(event, ctx) or ())
-                        delivery.actions += store_actions(ctx.later, actions, delivery.id, now)
+                        delivery.actions += store_actions(ctx.later, actions, delivery.id, now, self._settings.notify,
+                                                          self._settings.community.language)
                         if session.new or session.dirty:
                             session.flush()
                 except Exception as error:
@@ -359,8 +362,18 @@ class Pipeline:
         if errors:  # remember what succeeded, so that the retry runs only what failed
             session.add_all(HandlerRun(delivery_id=delivery.id, handler=name) for name in completed)
             self._failed_attempt(delivery, now, errors)
+            if delivery.status == "failed":
+                self._announce_failure(later, delivery, now)
         else:
             self._finish(delivery, now, "processed", None)
+
+    def _announce_failure(self, later: Deferred, delivery: Work, now: datetime) -> None:
+        """A notification (topic `failure`) for the channels routed for failures: this delivery failed for good."""
+        what = f"{delivery.platform} {delivery.event}" + (f"/{delivery.action}" if delivery.action else "")
+        values = {"source": "inbox", "id": delivery.id, "what": what, "error": (delivery.error or "")[:500]}
+        notice = Action(kind="notify", key=f"failure:inbox:{delivery.id}:{delivery.attempts}", topic="failure",
+                        template="failure_notice", values=tuple(values.items()), platform=delivery.platform)
+        store_actions(later, [notice], delivery.id, now, self._settings.notify, self._settings.community.language)
 
     def _finish(self, delivery: Work, now: datetime, status: str, error: str | None) -> None:
         delivery.status, delivery.error, delivery.processed_at, delivery.next_attempt_at = status, error, now, None

@@ -24,6 +24,10 @@ from bot.background import BackgroundLoop
 from bot.clock import Clock
 from bot.config import OutboxSettings
 from bot.events import Action
+from bot.notifiers.base import Notification, Notifier
+from bot.notifiers.limits import ChannelLimits
+from bot.notifiers.routing import route_notification
+from bot.notifiers.settings import NotifySettings
 from bot.platforms.actions import ForgeClient, PermanentFailure, RetryLater
 from bot.render import marker
 from bot.store.db import Database, dialect_insert
@@ -36,25 +40,32 @@ T = TypeVar("T")
 LEASE = timedelta(minutes=5)
 OUTBOX = OutboxAction.__table__  # type: ignore[attr-defined]
 SAVE_RESULT = OUTBOX.update().where(OUTBOX.c.id == bindparam("action_id")).values(
-    **{name: bindparam(name) for name in ("status", "result", "last_error", "done_at", "next_attempt_at")})
+    **{name: bindparam(name) for name in ("status", "result", "last_error", "done_at", "next_attempt_at",
+                                           "attempts")})
 
 
 @cache
 def _insert_action(dialect: str) -> Executable:
-    columns = ("key", "kind", "platform", "repo", "number", "payload", "delivery_id", "created_at")
+    columns = ("key", "kind", "platform", "repo", "number", "channel", "payload", "delivery_id", "created_at")
     return (dialect_insert(dialect)(OUTBOX).values(**{c: bindparam(c) for c in columns}, status="pending",
                                                    attempts=0, next_attempt_at=bindparam("created_at"))
             .on_conflict_do_nothing())
 
 
-def store_actions(later: Deferred, actions: Iterable[Action], delivery_id: int | None, now: datetime) -> int:
-    """Store actions with the transaction that decided them (an action decided before is not stored again)."""
+def store_actions(later: Deferred, actions: Iterable[Action], delivery_id: int | None, now: datetime,
+                  notify: NotifySettings, language: str) -> int:
+    """Store actions with the transaction that decided them (an action decided before is not stored again).
+    A notification becomes one row per channel its rules route it to (`language`: the community's)."""
     count = 0
-    for action in actions:
-        later.add(_insert_action(later.dialect), {
-            "key": action.key, "kind": action.kind, "platform": action.platform, "repo": action.repo,
-            "number": action.number, "payload": action.payload(), "delivery_id": delivery_id, "created_at": now})
-        count += 1
+    for decided in actions:
+        routed = ([decided] if decided.kind != "notify" or decided.channel
+                  else route_notification(decided, notify, language))
+        for action in routed:
+            later.add(_insert_action(later.dialect), {
+                "key": action.key, "kind": action.kind, "platform": action.platform, "repo": action.repo,
+                "number": action.number, "channel": action.channel, "payload": action.payload(),
+                "delivery_id": delivery_id, "created_at": now})
+            count += 1
     return count
 
 
@@ -87,18 +98,41 @@ def describe(row: OutboxAction) -> str:
         return f"comment on {where}: {payload.get('body', '')[:200]!r}"
     if row.kind == "label":
         return f"add labels {', '.join(payload.get('labels', []))} to {where}"
-    return f"notify [{payload.get('topic')}] {payload.get('title')}: {payload.get('body')}"
+    return f"notify {row.channel} [{payload.get('topic')}] {payload.get('title')}"
+
+
+def failure_notice(row: OutboxAction, error: str) -> list[Action]:
+    """The notification that an action failed for good (none for a failure notice itself: no loops)."""
+    if row.kind == "notify" and row.payload.get("topic") == "failure":
+        return []
+    values = {"source": "outbox", "id": row.id, "what": describe(row)[:300], "error": error[:500]}
+    return [Action(kind="notify", key=f"failure:outbox:{row.id}:{row.attempts}", topic="failure",
+                   template="failure_notice", values=tuple(values.items()), platform=row.platform, repo=row.repo)]
+
+
+class Postponed(Exception):
+    """A channel's rate limit is reached: the message waits `delay` seconds in the outbox (not an attempt)."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__(f"rate limit: wait {delay:.1f}s")
+        self.delay = delay
 
 
 class Dispatcher(BackgroundLoop):
     name = "outbox-dispatcher"
 
     def __init__(self, db: Database, settings: OutboxSettings, clock: Clock,
-                 clients: Mapping[str, ForgeClient | None], rate: WriteRate, executor: Executor | None = None
-                 ) -> None:
+                 clients: Mapping[str, ForgeClient | None], rate: WriteRate, executor: Executor | None = None,
+                 notifiers: Mapping[str, Notifier] | None = None, limits: ChannelLimits | None = None,
+                 notify: NotifySettings | None = None, language: str = "en") -> None:
         """`executor`: where the database work runs (the inbox worker's thread, so that the two never wait for
-        each other's SQLite lock); a thread of asyncio's default pool if None."""
+        each other's SQLite lock); a thread of asyncio's default pool if None. `notifiers`: the configured
+        channels by name; `limits`: their rate limits; `notify` and `language`: where failures are announced."""
         super().__init__()
+        self._routes = notify or NotifySettings()
+        self._language = language
+        self._notifiers = notifiers or {}
+        self._limits = limits or ChannelLimits({})
         self._executor = executor
         self._db = db
         self._settings = settings
@@ -117,14 +151,17 @@ class Dispatcher(BackgroundLoop):
         """
         rows = await self._in_thread(self._claim, limit)
         results: list[dict[str, Any]] = []
+        failures: list[Action] = []
         for row in rows:
-            result, called_forge = await self._perform(row)
+            result, called_out = await self._perform(row)
             results.append(result)
-            if called_forge:
-                await self._in_thread(self._save, results)
-                results = []
+            if result["status"] == "failed":
+                failures += failure_notice(row, result["last_error"] or "")
+            if called_out:
+                await self._in_thread(self._save, results, failures)
+                results, failures = [], []
         if results:
-            await self._in_thread(self._save, results)
+            await self._in_thread(self._save, results, failures)
         return len(rows)
 
     async def _in_thread(self, work: Callable[..., T], *args: Any) -> T:
@@ -144,33 +181,34 @@ class Dispatcher(BackgroundLoop):
             return rows
 
     async def _perform(self, row: OutboxAction) -> tuple[dict[str, Any], bool]:
-        status, result, error, delay = "done", None, None, None
-        called_forge = self._clients.get(row.platform or "") is not None and row.kind != "notify"
+        status, result, error, delay, attempts = "done", None, None, None, row.attempts
+        called_out = (self._clients.get(row.platform or "") is not None if row.kind != "notify"
+                      else row.channel in self._notifiers)
         try:
             status, result = await self._do(row)
+        except Postponed as postponed:  # the channel's rate limit: it waits its turn, and that is no attempt
+            status, delay, attempts, called_out = "pending", postponed.delay, row.attempts - 1, False
         except RetryLater as wait:
             error, delay = wait.reason, wait.delay or self._backoff(row.attempts)
         except PermanentFailure as refusal:
             status, error = "failed", str(refusal)
         except Exception as failure:  # connection reset, timeout, a bug: retried, then failed
             error, delay = f"{type(failure).__name__}: {failure}", self._backoff(row.attempts)
-        if delay is not None:
+        if error is not None and delay is not None:
             status = "failed" if row.attempts >= self._settings.max_attempts else "pending"
         if status == "failed":
             log.error("outbox action %s (%s) failed: %s", row.id, row.key, error)
         elif error:
             log.warning("outbox action %s (%s) will be retried in %.0fs: %s", row.id, row.key, delay, error)
         return {"action_id": row.id, "status": status, "result": result, "last_error": error,
-                "delay": delay or 0.0}, called_forge
+                "delay": delay or 0.0, "attempts": attempts}, called_out
 
     def _backoff(self, attempts: int) -> float:
         return min(self._settings.retry_base_seconds * 2 ** max(attempts - 1, 0), self._settings.retry_max_seconds)
 
     async def _do(self, row: OutboxAction) -> tuple[str, str]:
         if row.kind == "notify":
-            # Chat and email channels are configured by the notifier routes; none are wired here yet.
-            log.info("notification (no channel configured): %s", describe(row))
-            return "done", "no notification channel configured; logged"
+            return "done", await self._notify(row)
         client = self._clients.get(row.platform or "")
         if client is None:
             log.info("dry run (no %s token): would %s", row.platform, describe(row))
@@ -186,7 +224,22 @@ class Dispatcher(BackgroundLoop):
             return "done", await client.add_labels(row.repo, row.number, is_pr, list(row.payload["labels"]))
         raise PermanentFailure(f"unknown action kind {row.kind!r}")
 
-    def _save(self, results: list[dict[str, Any]]) -> None:
+    async def _notify(self, row: OutboxAction) -> str:
+        notifier = self._notifiers.get(row.channel or "")
+        if notifier is None:
+            raise PermanentFailure(f"channel {row.channel!r} is not configured (any more): see [notify.channels]")
+        assert row.channel is not None
+        now = self._clock().timestamp()
+        wait = self._limits.reserve(row.channel, now)
+        if wait > 0:
+            raise Postponed(wait)
+        try:
+            return await notifier.send(Notification.from_payload(row.payload, row.key))
+        except PermanentFailure:
+            self._limits.release(row.channel, now)
+            raise
+
+    def _save(self, results: list[dict[str, Any]], failures: list[Action] | None = None) -> None:
         now = self._clock()
         for result in results:
             done = result["status"] != "pending"
@@ -194,3 +247,7 @@ class Dispatcher(BackgroundLoop):
             result["next_attempt_at"] = now + timedelta(seconds=0 if done else result["delay"])
         with self._db.session() as session:
             session.connection().execute(SAVE_RESULT, results)
+            if failures:  # announced to the channels routed for failures, in the same transaction
+                later = Deferred(self._db.dialect)
+                store_actions(later, failures, None, now, self._routes, self._language)
+                later.flush(session.connection())

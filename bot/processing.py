@@ -11,6 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 from bot.clock import Clock
 from bot.config import Settings
 from bot.inbox import Pipeline, Worker
+from bot.notifiers.limits import ChannelLimits
+from bot.notifiers.registry import build_notifiers
+from bot.notifiers.urls import outbound_session
 from bot.outbox import Dispatcher, WriteRate
 from bot.platforms.registry import forge_clients, webhook_platforms
 from bot.store.db import Database
@@ -27,7 +30,12 @@ class Processing:
         self.clients = forge_clients(settings)
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="inbox-worker")
         rate = WriteRate({name: settings.forge(name).writes_per_second for name in self.clients})
-        self.dispatcher = Dispatcher(db, settings.outbox, clock, self.clients, rate, self._pool)
+        notify = settings.notify
+        self._http = outbound_session(notify.allow_hosts, settings.outbox.request_timeout_seconds)
+        self.notifiers = build_notifiers(notify, self._http, lambda: clock().timestamp())
+        limits = ChannelLimits({name: channel.limits() for name, channel in notify.channels.items()})
+        self.dispatcher = Dispatcher(db, settings.outbox, clock, self.clients, rate, self._pool, self.notifiers,
+                                     limits, notify, settings.community.language)
         pipeline = pipeline or Pipeline(db, settings, clock, webhook_platforms(settings))
         self.worker = Worker(pipeline, self._pool, self.dispatcher.wake, writing)
 
@@ -47,4 +55,7 @@ class Processing:
         for client in self.clients.values():
             if client is not None:
                 await client.close()
+        for notifier in self.notifiers.values():
+            await notifier.close()
+        await self._http.close()
         await asyncio.to_thread(self._pool.shutdown, wait=True)

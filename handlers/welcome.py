@@ -76,12 +76,12 @@ def welcome_first(event: Event, ctx: HandlerContext) -> Iterator[Action]:
     yield Action(kind="label", key=f"{base}:label", platform=event.platform, repo=event.repo.full_name,
                  number=thread.number, is_pr=thread.is_pr, labels=(ctx.settings.welcome.label,))
     if ctx.settings.welcome.notify_maintainers:
-        language = ctx.settings.community.language
         values = {"login": thread.author.login, "repo": event.repo.full_name, "is_pr": thread.is_pr,
                   "title": thread.title, "url": thread.url or "", "platform_label": PLATFORM_LABELS[event.platform]}
-        yield Action(kind="notify", key=f"{base}:notify", topic="newcomer", language=language,
-                     title=ctx.render("newcomer_notice_title", language, **values),
-                     body=ctx.render("newcomer_notice", language, **values))
+        yield Action(kind="notify", key=f"{base}:notify", topic="newcomer", template="newcomer_notice",
+                     values=tuple(values.items()), event_kind=event.kind, platform=event.platform,
+                     repo=event.repo.full_name, number=thread.number, labels=tuple(thread.labels),
+                     link=thread.url)
 
 
 @router.on("pr.merged")

@@ -7,6 +7,7 @@ from bot.dispatch import ROUTERS
 from bot.inbox import Pipeline
 from bot.routing import Router
 from bot.store.tables import Activity, Delivery, HandlerRun, OutboxAction, Thread
+from tests.chat_servers import WEBHOOK, chat_servers, start_chat_servers
 from tests.helpers import body_of, count, eventually, github_headers
 from tests.payloads import issue_event
 
@@ -41,7 +42,7 @@ def test_a_failing_handler_does_not_stop_the_others_and_is_retried_alone(harness
     [delivery] = harness.rows(Delivery)
     assert (delivery.status, delivery.attempts) == ("received", 1)
     assert "flaky.explode: RuntimeError: boom 2" in delivery.error
-    assert len(harness.rows(Thread)) == 1 and len(harness.rows(OutboxAction)) == 3  # the others ran
+    assert len(harness.rows(Thread)) == 1 and len(harness.rows(OutboxAction)) == 2  # the others ran
 
     assert pipeline.process_due().processed == 0  # not due yet: backoff
     harness.clock.advance(1)
@@ -49,8 +50,9 @@ def test_a_failing_handler_does_not_stop_the_others_and_is_retried_alone(harness
     [delivery] = harness.rows(Delivery)
     assert (delivery.status, delivery.error) == ("processed", None)
     assert flaky.calls == 3
-    assert sorted(r.handler for r in harness.rows(HandlerRun)) == ["0:tracking.record", "0:welcome.welcome_first"]
-    assert len(harness.rows(Activity)) == 1 and len(harness.rows(OutboxAction)) == 3
+    assert sorted(r.handler for r in harness.rows(HandlerRun)) == [
+        "0:notify.announce", "0:tracking.record", "0:welcome.welcome_first"]
+    assert len(harness.rows(Activity)) == 1 and len(harness.rows(OutboxAction)) == 2
 
 
 def test_a_handler_that_keeps_failing_marks_the_delivery_failed_with_its_error(harness):
@@ -75,7 +77,7 @@ def test_replay_runs_a_failed_delivery_again(harness):
         harness.clock.advance(60)
     assert harness.rows(Delivery)[0].status == "failed"
     assert pipeline.replay(new_id).status == "processed"
-    assert len(harness.rows(OutboxAction)) == 3
+    assert len(harness.rows(OutboxAction)) == 2
 
 
 async def test_deliveries_stored_before_a_crash_are_processed_at_start_up(aiohttp_client, settings):
@@ -93,15 +95,25 @@ async def test_deliveries_stored_before_a_crash_are_processed_at_start_up(aiohtt
     assert count(db, OutboxAction, OutboxAction.kind == "comment") == 5
 
 
-async def test_a_running_server_processes_what_it_accepts(aiohttp_client, settings):
-    client = await aiohttp_client(create_app(settings))
-    body = body_of(issue_event("opened", 1, "alice", created=T0))
-    response = await client.post("/webhooks/github", data=body, headers=github_headers("issues", body))
-    assert response.status == 202
-    db = client.app[COBOT].db
-    await eventually(lambda: count(db, OutboxAction, OutboxAction.status != "pending") == 3, message="3 actions")
-    assert count(db, OutboxAction, OutboxAction.status == "dry_run") == 2  # comment and label: no token
-    assert count(db, OutboxAction, OutboxAction.kind == "notify", OutboxAction.status == "done") == 1
+def notifying(servers) -> dict:
+    """A [notify] section that sends newcomer notices to the local generic webhook."""
+    return {"allow_hosts": ["127.0.0.1"], "channels": {"ops": {"kind": "webhook", "url": f"{servers.base_url}/hook"}},
+            "rules": [{"topics": ["newcomer"], "channels": ["ops"]}]}
+
+
+async def test_a_running_server_processes_what_it_accepts(aiohttp_client, make_settings):
+    async with chat_servers() as servers:
+        client = await aiohttp_client(create_app(make_settings(notify=notifying(servers))))
+        body = body_of(issue_event("opened", 1, "alice", created=T0))
+        response = await client.post("/webhooks/github", data=body, headers=github_headers("issues", body))
+        assert response.status == 202
+        db = client.app[COBOT].db
+        await eventually(lambda: count(db, OutboxAction, OutboxAction.status != "pending") == 3,
+                         message="3 actions")
+        assert count(db, OutboxAction, OutboxAction.status == "dry_run") == 2  # comment and label: no token
+        assert count(db, OutboxAction, OutboxAction.kind == "notify", OutboxAction.status == "done") == 1
+        [notice] = servers.received(WEBHOOK)
+        assert notice.body["topic"] == "newcomer" and "@alice" in notice.body["body"]
 
 
 async def test_start_up_says_the_outbox_is_a_dry_run_without_tokens(aiohttp_client, settings, caplog):
@@ -115,7 +127,8 @@ async def test_the_worker_process_processes_and_is_restarted_when_it_dies(aiohtt
     import os
     import signal
 
-    settings = make_settings(inbox={"worker": "process"})
+    servers = await start_chat_servers()
+    settings = make_settings(inbox={"worker": "process"}, notify=notifying(servers))
     client = await aiohttp_client(create_app(settings))
     cobot = client.app[COBOT]
     db = cobot.db
@@ -128,9 +141,12 @@ async def test_the_worker_process_processes_and_is_restarted_when_it_dies(aiohtt
     await send(1)
     await eventually(lambda: count(db, OutboxAction, OutboxAction.status != "pending") == 3, timeout=30,
                      message="the child processed the delivery and the dispatcher performed its actions")
+    assert [r.body["topic"] for r in servers.received(WEBHOOK)] == ["newcomer"]  # sent by the child
     first_pid = cobot.worker.pid
     os.kill(first_pid, signal.SIGKILL)
     await send(2)
     await eventually(lambda: count(db, Delivery, Delivery.status == "processed") == 2, timeout=30,
                      message="a new worker process took over")
     assert cobot.worker.pid != first_pid
+    await eventually(lambda: len(servers.received(WEBHOOK)) == 2, timeout=30, message="its notice sent too")
+    await servers.stop()

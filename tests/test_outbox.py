@@ -63,7 +63,7 @@ def statuses(harness) -> list[tuple[str, str]]:
 async def test_github_welcome_is_commented_and_labelled_with_pygithub(outbox, forges):
     outbox.deliver("issues", issue_event("opened", 7, "alice", created=T0))
     await drain(outbox)
-    assert statuses(outbox) == [("comment", "done"), ("label", "done"), ("notify", "done")]
+    assert statuses(outbox) == [("comment", "done"), ("label", "done")]
     [comment] = forges.comments[forges.key("github", "acme/rocket", "7")]
     assert "@alice" in comment["body"] and "<!-- cobot:welcome:" in comment["body"]
     assert forges.label_names("github", "acme/rocket", "7") == ["first-time-contributor"]
@@ -75,7 +75,7 @@ async def test_gitee_welcome_is_commented_in_chinese_and_labelled(outbox, forges
     payload = json.loads(shared_fixture("gitee", "merge_request-1.json").read_text())  # kit101's PR #9
     outbox.deliver("Merge Request Hook", payload, platform="gitee")
     await drain(outbox)
-    assert statuses(outbox) == [("comment", "done"), ("label", "done"), ("notify", "done")]
+    assert statuses(outbox) == [("comment", "done"), ("label", "done")]
     [comment] = forges.comments[forges.key("gitee", "kit101/drone-yml-test", "9", is_pr=True)]
     assert "欢迎" in comment["body"]
     assert forges.label_names("gitee", "kit101/drone-yml-test", "9", is_pr=True) == ["first-time-contributor"]
@@ -130,7 +130,7 @@ async def test_a_refusal_fails_at_once_and_a_5xx_is_retried_then_failed(make_set
     for _ in range(5):
         await dispatcher.dispatch_due()
         clock.advance(60)
-    comment, label, _ = harness.rows(OutboxAction)
+    comment, label = harness.rows(OutboxAction)
     assert (comment.status, comment.attempts, comment.last_error) == ("failed", 1, "GitHub 404: Not Found")
     assert (label.status, label.attempts) == ("failed", 3)
     await clients["github"].close()
@@ -153,5 +153,5 @@ async def test_the_running_server_performs_its_actions(aiohttp_client, forge_set
     response = await client.post("/webhooks/github", data=body, headers=github_headers("issues", body))
     assert response.status == 202
     db = client.app[COBOT].db
-    await eventually(lambda: count(db, OutboxAction, OutboxAction.status == "done") == 3, message="3 actions done")
+    await eventually(lambda: count(db, OutboxAction, OutboxAction.status == "done") == 2, message="2 actions done")
     assert len(forges.comments[forges.key("github", "acme/rocket", "11")]) == 1

@@ -14,6 +14,16 @@ T0 = "2026-11-01T10:00:00Z"
 T1 = "2026-11-02T10:00:00Z"
 
 
+NOTIFY = {"channels": {"maintainers": {"kind": "webhook", "url": "https://hooks.example.org/cobot"}},
+          "rules": [{"topics": ["newcomer"], "channels": ["maintainers"]}]}
+
+
+@pytest.fixture
+def harness(make_harness):
+    """Newcomer notices routed to a maintainers' channel, so that they are stored."""
+    return make_harness(notify=NOTIFY)
+
+
 def actions(harness) -> list[tuple[str, str | None, str | None]]:
     return [(a.kind, a.repo, a.number) for a in harness.rows(OutboxAction)]
 
@@ -26,12 +36,13 @@ def test_first_issue_gets_comment_label_and_maintainer_notice(harness):
     assert comment.payload["language"] == "en"
     assert (label.kind, label.payload["labels"]) == ("label", ["first-time-contributor"])
     assert notify.kind == "notify" and notify.payload["topic"] == "newcomer" and "@alice" in notify.payload["body"]
+    assert notify.channel == "maintainers"
 
 
 def test_second_issue_is_not_welcomed(harness):
     harness.deliver("issues", issue_event("opened", 1, "alice", created=T0))
     harness.deliver("issues", issue_event("opened", 2, "alice", created=T1))
-    assert [a[2] for a in actions(harness)] == ["1", "1", None]
+    assert [a[2] for a in actions(harness)] == ["1", "1", "1"]
 
 
 def test_first_pr_is_welcomed_even_after_issues(harness):

@@ -147,6 +147,7 @@ class OutboxAction(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("key", name="uq_outbox_key"),
         Index("ix_outbox_status_due", "status", "next_attempt_at"),
+        Index("ix_outbox_channel", "channel"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -155,6 +156,7 @@ class OutboxAction(SQLModel, table=True):
     platform: str | None = Field(default=None, max_length=16)
     repo: str | None = Field(default=None, max_length=256)
     number: str | None = Field(default=None, max_length=32)
+    channel: str | None = Field(default=None, max_length=64)  # notifications: the [notify.channels] name
     payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     delivery_id: int | None = Field(default=None, index=True)
     status: str = Field(default="pending", max_length=16)

@@ -1,0 +1,1 @@
+"""Notifiers: one module per channel kind, one interface (`base.Notifier`)."""
