@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from click.testing import CliRunner
 
 from bot.app import create_app
@@ -147,7 +148,7 @@ async def test_a_kill_after_the_commit_still_sends_after_the_restart(sender_for,
     assert {n.status for n in sender.notes()} == {"done"}
 
 
-async def test_a_permanent_refusal_fails_the_row_and_is_announced_once(sender_for, servers):
+async def test_a_permanent_refusal_fails_the_row_and_is_announced_once(sender_for, servers, caplog):
     sender = sender_for([{"topics": ["newcomer"], "channels": ["robot"]},
                          {"topics": ["failure"], "channels": ["ops"]}])
     servers.dingtalk_secrets[DING_TOKEN] = "another secret: the signature will not match"
@@ -159,6 +160,8 @@ async def test_a_permanent_refusal_fails_the_row_and_is_announced_once(sender_fo
     [announcement] = servers.received(WEBHOOK)
     assert f"cobot outbox retry {refused.id}" in announcement.body["body"]
     assert announcement.body["topic"] == "failure"
+    assert "310000" in caplog.text  # logged, without the robot's token or secret
+    assert DING_SECRET not in caplog.text and DING_TOKEN not in caplog.text
 
 
 async def test_a_failure_notice_that_fails_is_not_announced_again(sender_for, servers):
@@ -180,12 +183,14 @@ async def test_a_url_to_an_internal_address_is_refused_at_send_time(sender_for, 
     assert note.status == "failed" and "localhost" in (note.last_error or "")
 
 
-async def test_start_up_refuses_an_internal_url_naming_the_key(aiohttp_client, make_settings):
+async def test_start_up_refuses_an_internal_url_naming_the_key(make_settings):
     settings = make_settings(notify={"channels": {"metadata": {"kind": "webhook",
                                                                "url": "http://169.254.169.254/latest/hook"}}})
+    runner = web.AppRunner(create_app(settings))
     with pytest.raises(ConfigError) as refused:
-        await aiohttp_client(create_app(settings))
-    assert "notify.channels.metadata.url" in str(refused.value)
+        await runner.setup()
+    await runner.cleanup()
+    assert "notify.channels.metadata.url" in str(refused.value) and "metadata" in str(refused.value)
 
 
 async def test_notify_test_and_the_outbox_commands(sender_for, servers, tmp_path: Path):
@@ -238,3 +243,14 @@ language = "zh"
     assert sender.notes()[0].status == "done"
     code, output = await asyncio.to_thread(cobot, "notify", "test", "nowhere")
     assert code == 1 and "no channel 'nowhere'" in output and "robot" in output
+
+
+async def test_a_host_that_does_not_resolve_now_only_warns_at_start_up(caplog):
+    from bot.notifiers.registry import check_channel_urls
+    from bot.notifiers.settings import NotifySettings
+
+    notify = NotifySettings.model_validate({"channels": {"lark": {
+        "kind": "feishu", "url": "https://open.feishu.invalid/open-apis/bot/v2/hook/k3y-never-shown"}}})
+    await check_channel_urls(notify)  # no exception: DNS may come back; each connection is checked again
+    assert "notify.channels.lark.url" in caplog.text and "does not resolve" in caplog.text
+    assert "k3y-never-shown" not in caplog.text

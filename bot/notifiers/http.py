@@ -181,3 +181,20 @@ def coded_failure(answer: Answer, where: str, code: object, message: str, *, rat
 
 
 # -- the generic webhook ----------------------------------------------------------------------------------------
+
+
+async def post_robot_message(http: aiohttp.ClientSession, url: str | URL, payload: Any, where: str, secrets: Secrets,
+                             *, rate_limited: Mapping[int, float], transient: Collection[int] = (),
+                             hints: Mapping[int, str] | None = None, rate_limit_delay: float = 60.0,
+                             clock: Callable[[], float] = time.time) -> str:
+    """POST a message to a group robot that answers `{"errcode": 0, "errmsg": "ok"}` (DingTalk, WeCom); raises
+    what its errcode means, returns its errmsg."""
+    headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT}
+    answer = await post(http, url, dump(payload), headers, where)
+    data = answer.json()
+    message = reason(str(data.get("errmsg") or ""), secrets)
+    failure = coded_failure(answer, where, data.get("errcode"), message, rate_limited=rate_limited,
+                            transient=transient, hints=hints, rate_limit_delay=rate_limit_delay, clock=clock)
+    if failure is not None:
+        raise failure
+    return message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
@@ -19,6 +20,8 @@ from bot.notifiers.settings import (
     WebhookChannel,
     WeComChannel,
 )
+
+log = logging.getLogger("cobot.notify")
 
 
 def build_notifier(channel: Channel, http: aiohttp.ClientSession, clock: Callable[[], float] = time.time
@@ -69,13 +72,15 @@ async def check_channel_urls(notify: NotifySettings) -> None:
     """Refuse to start with a channel URL cobot must not call (an internal address, a scheme other than http(s)):
     a ConfigError naming the key. The same check runs again at send time, connection by connection."""
     from bot.config import ConfigError
-    from bot.notifiers.urls import RefusedURL, check_url_async
+    from bot.notifiers.urls import RefusedURL, UnresolvedURL, check_url_async
 
     problems = []
     for name, channel in notify.channels.items():
         for field_name, url in channel.urls().items():
             try:
                 await check_url_async(url, notify.allow_hosts)
+            except UnresolvedURL as unresolved:  # DNS may be down for now: checked again on every connection
+                log.warning("notify.channels.%s.%s: %s; sending will retry", name, field_name, unresolved)
             except RefusedURL as refused:
                 problems.append(f"  notify.channels.{name}.{field_name}: {refused}")
     if problems:

@@ -58,6 +58,10 @@ class RefusedURL(Exception):
     (which may hold a key)."""
 
 
+class UnresolvedURL(RefusedURL):
+    """The host does not resolve (now): not proof of anything, so start-up only warns; sending retries."""
+
+
 class RefusedAddressError(OSError):
     """What `outbound_session()`'s resolver raises when a host name resolves only to forbidden addresses.
 
@@ -202,7 +206,7 @@ def _judge(where: str, host: str, infos: Iterable[tuple[Any, ...]]) -> None:
     """Raise RefusedURL unless `host` resolved (getaddrinfo results `infos`) and only to allowed addresses."""
     addresses = [str(info[4][0]) for info in infos]
     if not addresses:
-        raise RefusedURL(f"{where}: {host} does not resolve")
+        raise UnresolvedURL(f"{where}: {host} does not resolve")
     for text in addresses:
         ip = _address(text)
         problem = "not an IP address" if ip is None else _problem(ip)
@@ -222,7 +226,7 @@ def check_url(url: str, allow_hosts: Collection[str]) -> None:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
-        raise RefusedURL(f"{describe_url(url)}: {host} does not resolve") from None
+        raise UnresolvedURL(f"{describe_url(url)}: {host} does not resolve") from None
     _judge(describe_url(url), host, infos)
 
 
@@ -235,7 +239,7 @@ async def check_url_async(url: str, allow_hosts: Collection[str]) -> None:
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
-        raise RefusedURL(f"{describe_url(url)}: {host} does not resolve") from None
+        raise UnresolvedURL(f"{describe_url(url)}: {host} does not resolve") from None
     _judge(describe_url(url), host, infos)
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 
 from bot.notifiers.base import Notification, PermanentFailure, Secrets
-from bot.notifiers.http import USER_AGENT, coded_failure, dump, host_of, post, reason, url_secrets
+from bot.notifiers.http import host_of, post_robot_message, url_secrets
 from bot.notifiers.settings import WeComChannel
 from bot.notifiers.text import fields_markdown, fit, link_label
 
@@ -63,17 +63,10 @@ class WeComNotifier:
         self._secrets = Secrets(url_secrets(settings.url))
 
     async def send(self, notification: Notification) -> str:
-        headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT}
-        answer = await post(self._http, self._settings.url, dump(markdown_message(notification, self._where)),
-                            headers, self._where)
-        data = answer.json()
-        code = data.get("errcode")
-        message = reason(str(data.get("errmsg") or ""), self._secrets)
-        failure = coded_failure(answer, self._where, code, message, rate_limited=RATE_LIMIT_CODES,
-                                transient=TRANSIENT_CODES, hints=HINTS, rate_limit_delay=RATE_LIMIT_DELAY,
-                                clock=self._clock)
-        if failure is not None:
-            raise failure
+        message = await post_robot_message(
+            self._http, self._settings.url, markdown_message(notification, self._where), self._where, self._secrets,
+            rate_limited=RATE_LIMIT_CODES, transient=TRANSIENT_CODES, hints=HINTS,
+            rate_limit_delay=RATE_LIMIT_DELAY, clock=self._clock)
         return f"WeCom errcode 0 ({message or 'ok'})"
 
     async def close(self) -> None:
