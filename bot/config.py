@@ -119,6 +119,7 @@ class OutboxSettings(Section):
     retry_base_seconds: float = Field(5.0, gt=0)
     retry_max_seconds: float = Field(3600.0, gt=0)
     request_timeout_seconds: float = Field(30.0, gt=0)
+    lease_seconds: float = Field(300.0, gt=0)  # an action being sent by a process that died is sent again after
 
 
 class Settings(Section):

@@ -37,7 +37,6 @@ from bot.store.tables import OutboxAction
 log = logging.getLogger("cobot.outbox")
 T = TypeVar("T")
 
-LEASE = timedelta(minutes=5)
 OUTBOX = OutboxAction.__table__  # type: ignore[attr-defined]
 SAVE_RESULT = OUTBOX.update().where(OUTBOX.c.id == bindparam("action_id")).values(
     **{name: bindparam(name) for name in ("status", "result", "last_error", "done_at", "next_attempt_at",
@@ -177,7 +176,7 @@ class Dispatcher(BackgroundLoop):
             rows = list(session.execute(query).scalars())
             for row in rows:  # a lease: if this process dies mid-send, the action is due again later
                 row.attempts += 1
-                row.next_attempt_at = now + LEASE
+                row.next_attempt_at = now + timedelta(seconds=self._settings.lease_seconds)
             return rows
 
     async def _perform(self, row: OutboxAction) -> tuple[dict[str, Any], bool]:

@@ -24,10 +24,22 @@ log = logging.getLogger("cobot.inbox-worker")
 NICENESS = 10  # when the CPU is short, acknowledging comes first; processing catches up after the burst
 
 
-def worker_main(settings_data: dict[str, Any], wake: Connection, writing: WritingFlag) -> None:
+def logging_levels() -> dict[str, int]:
+    """The levels set in this process (the root's under ""), for the child to log as the parent does."""
+    levels = {"": logging.getLogger().level}
+    for name, logger in logging.root.manager.loggerDict.items():
+        if isinstance(logger, logging.Logger) and logger.level != logging.NOTSET:
+            levels[name] = logger.level
+    return levels
+
+
+def worker_main(settings_data: dict[str, Any], wake: Connection, writing: WritingFlag,
+                levels: dict[str, int] | None = None) -> None:
     """The child process: process deliveries and actions until the server closes its end of `wake` (or dies)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s[worker]: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    for name, level in (levels or {}).items():
+        logging.getLogger(name or None).setLevel(level)
     with contextlib.suppress(OSError):
         os.nice(NICENESS)
     asyncio.run(_process_until_the_server_goes(settings_data, wake, writing))
@@ -90,7 +102,8 @@ class WorkerProcess:
     def _spawn(self) -> None:
         wake_receiver, waker = self._context.Pipe(duplex=False)
         self._process = self._context.Process(target=worker_main, name="cobot-inbox-worker", daemon=True,
-                                              args=(self._settings_data, wake_receiver, self._writing))
+                                              args=(self._settings_data, wake_receiver, self._writing,
+                                                    logging_levels()))
         self._process.start()
         wake_receiver.close()
         os.set_blocking(waker.fileno(), False)

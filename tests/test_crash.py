@@ -1,4 +1,5 @@
-"""A real `cobot serve` killed with SIGKILL mid-stream loses no acknowledged delivery."""
+"""A real `cobot serve` killed with SIGKILL mid-stream loses no acknowledged delivery, and a notification whose
+sender is killed mid-send is sent after the restart."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ import aiohttp
 import pytest
 
 from bot.store.db import Database
-from bot.store.tables import Delivery, Thread
+from bot.store.tables import Delivery, OutboxAction, Thread
+from tests.chat_servers import WEBHOOK, chat_servers
 from tests.helpers import GITHUB_SECRET, body_of, count, eventually, github_headers
 from tests.payloads import issue_event
 
@@ -98,3 +100,59 @@ async def test_sigkill_loses_no_acknowledged_delivery(tmp_path, database_url):
         restarted.kill()
         restarted.wait()
         db.dispose()
+
+
+def worker_children(pid: int) -> list[int]:
+    """The inbox worker processes of a `cobot serve` (spawned children; not multiprocessing's resource tracker)."""
+    try:
+        children = [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+    return [child for child in children
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_notification_in_flight_when_its_sender_is_killed_is_sent_after_the_restart(tmp_path, database_url):
+    """The worker process is SIGKILLed while the chat platform holds its request: the notification was committed
+    and claimed, its answer never came back. A new worker sends it again, with the same idempotency key."""
+    async with chat_servers() as servers:
+        config = tmp_path / "config.toml"
+        config.write_text(f"""
+[community]
+name = "Crash test"
+[outbox]
+lease_seconds = 2
+[notify]
+allow_hosts = ["127.0.0.1"]
+[notify.channels.ops]
+kind = "webhook"
+url = "{servers.base_url}/hook"
+[[notify.rules]]
+topics = ["newcomer"]
+channels = ["ops"]
+""")
+        servers.delay_next(WEBHOOK, 60)  # the first send hangs: the platform got it, its answer never comes
+        port = free_port()
+        server = start_server(config, port, database_url)
+        try:
+            await wait_healthy(port)
+            body = body_of(issue_event("opened", 1, "newcomer-nia", created="2026-11-01T10:00:00Z"))
+            async with aiohttp.ClientSession() as session, session.post(
+                    f"http://127.0.0.1:{port}/webhooks/github", data=body,
+                    headers=github_headers("issues", body)) as response:
+                assert response.status == 202
+            await eventually(lambda: len(servers.received(WEBHOOK)) == 1, timeout=20, message="the first send")
+            [worker] = worker_children(server.pid)
+            os.kill(worker, signal.SIGKILL)
+            await eventually(lambda: len(servers.received(WEBHOOK)) >= 2, timeout=30,
+                             message="a new worker sent it again once the lease ran out")
+            db = Database(database_url)
+            await eventually(lambda: count(db, OutboxAction, OutboxAction.kind == "notify",
+                                           OutboxAction.status == "done") == 1, timeout=20, message="done")
+            db.dispose()
+            keys = {request.headers["Idempotency-Key"] for request in servers.received(WEBHOOK)}
+            assert len(keys) == 1 and next(iter(keys)).endswith("@ops")  # the receiver can tell it is the same
+        finally:
+            server.kill()
+            server.wait()

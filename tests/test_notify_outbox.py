@@ -22,7 +22,7 @@ from bot.config import ConfigError
 from bot.notifiers.limits import ChannelLimits
 from bot.notifiers.registry import build_notifiers
 from bot.notifiers.urls import outbound_session
-from bot.outbox import LEASE, Dispatcher, WriteRate
+from bot.outbox import Dispatcher, WriteRate
 from bot.store.tables import OutboxAction
 from tests.chat_servers import DINGTALK, WEBHOOK, chat_servers
 from tests.payloads import issue_event
@@ -142,7 +142,7 @@ async def test_a_kill_after_the_commit_still_sends_after_the_restart(sender_for,
     sender.harness.deliver("issues", issue_event("opened", 2, "bob", created=T0))
     await restarted.dispatch_due()
     assert len(servers.received(WEBHOOK)) == 1  # committed after the restart: sent at once
-    sender.harness.clock.advance(LEASE.total_seconds() + 1)
+    sender.harness.clock.advance(sender.harness.settings.outbox.lease_seconds + 1)
     await restarted.dispatch_due()
     assert len(servers.received(WEBHOOK)) == 2  # the claimed one when its lease ran out
     assert {n.status for n in sender.notes()} == {"done"}
