@@ -69,10 +69,12 @@ def outbox(ctx: click.Context, config_file: str | None, status: str | None, chan
     if not rows:
         click.echo("no outbox actions" + (f" with status {status}" if status else ""))
         return
-    table = Table("id", "kind", "where", "status", "attempts", "created", "result or error")
+    table = Table("id", "kind", "status", "tries", "created", "where", "result or error")
     for row in rows:
-        table.add_row(str(row["id"]), row["kind"], row["where"] or "", row["status"], str(row["attempts"]),
-                      (row["created_at"] or "")[:19], (row["error"] or row["result"] or "")[:80])
+        outcome = " ".join((row["error"] or row["result"] or "").split())
+        table.add_row(str(row["id"]), row["kind"], row["status"], str(row["attempts"]),
+                      (row["created_at"] or "")[5:16].replace("T", " "), row["where"] or "",
+                      outcome if len(outcome) <= 60 else outcome[:59] + "…")
     Console().print(table)
 
 

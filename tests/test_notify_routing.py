@@ -148,3 +148,13 @@ def test_events_named_by_a_rule_are_announced(make_harness):
     assert note.channel == "docs" and note.payload["topic"] == "event"
     assert note.payload["title"] == "acme/rocket: issue closed #9"
     assert "closed issue [#9" in note.payload["body"]
+
+
+def test_a_delivery_that_fails_for_good_is_announced_to_the_failure_channels(make_harness):
+    harness = make_harness(notify={"channels": CHANNELS, "rules": [{"topics": ["failure"], "channels": ["ops"]}]})
+    harness.deliver("issues", {"action": "opened", "repository": {"full_name": "acme/rocket"}}, key="broken-1")
+    [note] = harness.rows(OutboxAction, OutboxAction.kind == "notify")
+    assert note.channel == "ops" and note.payload["topic"] == "failure" and note.payload["language"] == "zh"
+    assert "cobot deliveries replay" in note.payload["body"] and "github issues/opened" in note.payload["body"]
+    harness.pipeline.replay(note.delivery_id)  # failing again is the same failure: not announced twice
+    assert len(harness.rows(OutboxAction, OutboxAction.kind == "notify")) == 1
