@@ -83,6 +83,7 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, run_workers: 
                 await component.stop()
         for pool in cobot.executors:
             pool.shutdown(wait=True)
+        cobot.pipeline.close()
         for database in (*cobot.disposables, db):
             database.dispose()
 

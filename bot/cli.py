@@ -117,6 +117,8 @@ def replay(config_file: str | None, delivery_id: int, as_json: bool) -> None:
         delivery = pipeline.replay(delivery_id)
     except LookupError as error:
         raise click.ClickException(str(error)) from None
+    finally:
+        pipeline.close()
     row = delivery_row(delivery)
     if as_json:
         click.echo(json.dumps(row, ensure_ascii=False))

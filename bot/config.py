@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.badges import BadgeSettings
+from bot.commands.settings import CommandSettings, SlackSettings
 from bot.notifiers.settings import NotifySettings
 
 Language = Literal["zh", "en"]
@@ -23,6 +25,7 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "COBOT_GITEE_WEBHOOK_SECRET": ("gitee", "webhook_secret"),
     "COBOT_GITHUB_TOKEN": ("github", "token"),
     "COBOT_GITEE_TOKEN": ("gitee", "token"),
+    "COBOT_SLACK_SIGNING_SECRET": ("slack", "signing_secret"),
 }
 
 
@@ -132,6 +135,9 @@ class Settings(Section):
     inbox: InboxSettings = InboxSettings()
     outbox: OutboxSettings = OutboxSettings()
     notify: NotifySettings = NotifySettings()
+    commands: CommandSettings = CommandSettings()
+    slack: SlackSettings = SlackSettings()
+    badges: BadgeSettings = BadgeSettings()
 
     def forge(self, platform: str) -> ForgeSettings:
         return self.github if platform == "github" else self.gitee

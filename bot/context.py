@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.platforms.actions import ForgeRoles
 from bot.render import render
 from bot.store.db import Database
 from bot.store.deferred import Deferred
@@ -28,6 +30,7 @@ class HandlerContext:
     later: Deferred = field(default_factory=lambda: Deferred("sqlite"))  # blind writes, run before commit
     quiet: bool = False  # history being imported: record it, say nothing
     threads: dict[tuple[str, str, bool, str], StoredThread] = field(default_factory=dict)  # seen this delivery
+    forge_roles: Mapping[str, ForgeRoles | None] = field(default_factory=dict)  # the port to ask forges for roles
 
     def thread(self, platform: str, repo: str, is_pr: bool, number: str) -> StoredThread | None:
         """The stored issue/PR, as tracking left it for this delivery."""

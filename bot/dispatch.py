@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from bot.events import Event
 from bot.routing import Route, Router
-from handlers import notify, tracking, welcome
+from handlers import commands, notify, tracking, welcome
 
 # Order matters: tracking records state first, so later handlers see this event's thread and contributor.
 ROUTERS: tuple[Router, ...] = (
     tracking.router,
     welcome.router,
+    commands.router,
     notify.router,
 )
 

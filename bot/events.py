@@ -104,7 +104,7 @@ class Event:
     detail: dict[str, str] = field(default_factory=dict)
 
 
-ActionKind = Literal["comment", "label", "notify"]
+ActionKind = Literal["comment", "label", "unlabel", "assign", "unassign", "close", "reopen", "notify"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +135,7 @@ class Action:
     link: str | None = None  # notify: where to read more
     fields: tuple[tuple[str, str], ...] = ()  # notify: (label, value) pairs
     channel: str | None = None  # notify, once routed: the [notify.channels] name
+    logins: tuple[str, ...] = ()  # assign, unassign: whom
 
     def payload(self) -> dict[str, Any]:
         """What the outbox stores besides the columns (kind, key, platform, repo, number, channel)."""
@@ -142,4 +143,4 @@ class Action:
             return {"title": self.title, "body": self.body, "link": self.link,
                     "fields": [list(pair) for pair in self.fields], "language": self.language, "topic": self.topic}
         return {"is_pr": self.is_pr, "body": self.body, "labels": list(self.labels), "title": self.title,
-                "topic": self.topic, "language": self.language}
+                "topic": self.topic, "language": self.language, "logins": list(self.logins)}

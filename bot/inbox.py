@@ -31,6 +31,8 @@ from bot.context import HandlerContext
 from bot.dispatch import ROUTERS, routes_for
 from bot.events import Action
 from bot.outbox import store_actions
+from bot.platforms import registry
+from bot.platforms.actions import ForgeRoles
 from bot.platforms.base import Received, WebhookPlatform
 from bot.routing import Router
 from bot.store.db import LOCK_PATIENCE, LOCK_RETRY_SECONDS, Database, dialect_insert, is_locked
@@ -211,12 +213,21 @@ class Pipeline:
     """Processes stored deliveries through the handlers."""
 
     def __init__(self, db: Database, settings: Settings, clock: Clock,
-                 platforms: Mapping[str, WebhookPlatform], routers: tuple[Router, ...] = ROUTERS) -> None:
+                 platforms: Mapping[str, WebhookPlatform], routers: tuple[Router, ...] = ROUTERS,
+                 forge_roles: Mapping[str, ForgeRoles | None] | None = None) -> None:
+        """`forge_roles`: how commands ask a forge for someone's permission (default: a reader per forge with a
+        token, see `bot.platforms.registry.forge_roles`; `close()` releases them)."""
         self._db = db
+        self._forge_roles = forge_roles if forge_roles is not None else registry.forge_roles(settings)
         self._settings = settings
         self._clock = clock
         self._platforms = platforms
         self._routers = routers
+
+    def close(self) -> None:
+        for reader in self._forge_roles.values():
+            if reader is not None:
+                reader.close()
 
     def process_due(self, limit: int | None = None, budget_seconds: float = 0.02,
                     make_way: Callable[[], None] = lambda: None) -> Outcome:
@@ -336,7 +347,8 @@ class Pipeline:
         errors: list[str] = []
         for index, event in enumerate(events):
             ctx = HandlerContext(session=session, db=self._db, settings=self._settings, clock=self._clock,
-                                 delivery_id=delivery.id, later=Deferred(self._db.dialect))
+                                 delivery_id=delivery.id, later=Deferred(self._db.dialect),
+                                 forge_roles=self._forge_roles)
             for route in routes_for(event, self._routers):
                 run_name = f"{index}:{route.name}"
                 if run_name in done:

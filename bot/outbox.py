@@ -97,6 +97,12 @@ def describe(row: OutboxAction) -> str:
         return f"comment on {where}: {payload.get('body', '')[:200]!r}"
     if row.kind == "label":
         return f"add labels {', '.join(payload.get('labels', []))} to {where}"
+    if row.kind == "unlabel":
+        return f"remove labels {', '.join(payload.get('labels', []))} from {where}"
+    if row.kind in ("assign", "unassign"):
+        return f"{row.kind} {', '.join('@' + login for login in payload.get('logins', []))} on {where}"
+    if row.kind in ("close", "reopen"):
+        return f"{row.kind} {where}"
     return f"notify {row.channel} [{payload.get('topic')}] {payload.get('title')}"
 
 
@@ -221,6 +227,16 @@ class Dispatcher(BackgroundLoop):
             return "done", await client.comment(row.repo, row.number, is_pr, body, hidden, look_first=row.attempts > 1)
         if row.kind == "label":
             return "done", await client.add_labels(row.repo, row.number, is_pr, list(row.payload["labels"]))
+        if row.kind == "unlabel":
+            done = [await client.remove_label(row.repo, row.number, is_pr, label) for label in row.payload["labels"]]
+            return "done", "; ".join(done)
+        if row.kind == "assign":
+            return "done", await client.assign(row.repo, row.number, is_pr, list(row.payload["logins"]))
+        if row.kind == "unassign":
+            return "done", await client.unassign(row.repo, row.number, is_pr, list(row.payload["logins"]))
+        if row.kind in ("close", "reopen"):
+            state = "closed" if row.kind == "close" else "open"
+            return "done", await client.set_state(row.repo, row.number, is_pr, state)
         raise PermanentFailure(f"unknown action kind {row.kind!r}")
 
     async def _notify(self, row: OutboxAction) -> str:

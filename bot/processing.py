@@ -36,8 +36,9 @@ class Processing:
         limits = ChannelLimits({name: channel.limits() for name, channel in notify.channels.items()})
         self.dispatcher = Dispatcher(db, settings.outbox, clock, self.clients, rate, self._pool, self.notifiers,
                                      limits, notify, settings.community.language)
-        pipeline = pipeline or Pipeline(db, settings, clock, webhook_platforms(settings))
-        self.worker = Worker(pipeline, self._pool, self.dispatcher.wake, writing)
+        self._owns_pipeline = pipeline is None
+        self.pipeline = pipeline or Pipeline(db, settings, clock, webhook_platforms(settings))
+        self.worker = Worker(self.pipeline, self._pool, self.dispatcher.wake, writing)
 
     def start(self) -> None:
         for name, client in self.clients.items():
@@ -59,3 +60,5 @@ class Processing:
             await notifier.close()
         await self._http.close()
         await asyncio.to_thread(self._pool.shutdown, wait=True)
+        if self._owns_pipeline:
+            self.pipeline.close()

@@ -1,7 +1,8 @@
 """A local aiohttp server that speaks the GitHub and Gitee REST endpoints cobot's forge clients use.
 
 GitHub is mounted at `{base}/github` (PyGithub's `base_url`), Gitee at `{base}/gitee/api/v5`. State lives in
-memory: comments and labels per thread, and every request received, so tests can assert on them.
+memory: comments, labels, assignees and state ("open" unless told) per thread, people's permissions per repository,
+and every request received, so tests can assert on them.
 
 Knobs:
 - `fail_next(status, headers=..., message=..., times=N, method=..., platform=...)`: the next N matching requests
@@ -9,7 +10,11 @@ Knobs:
 - `lose_next_answer(times=N)`: the next N writes are applied, then answered 502 (the answer lost on the way).
 - `delay_next(seconds)`: the next request waits before it is handled (for client time-outs).
 - `valid_tokens`: when set, a request without one of these tokens is answered 401 "Bad credentials".
-- `seed_comments(...)`: comments that exist before the test starts, without any request.
+- `seed_comments(...)`, `seed_thread(...)`: comments, labels, assignees and state that exist before the test
+  starts, without any request.
+- `permissions[(platform, "owner/repo", login)]`: GitHub's role_name (admin, maintain, write, triage, read, or a
+  custom role) or Gitee's permission string. Someone not in it is a reader on GitHub and unknown (404) on Gitee.
+- `unknown_users`: logins that do not exist: their permission is a 404, and GitHub silently does not assign them.
 
 Use `start_forge_server()` / `stop()`, or `async with forge_server() as (forge, base): ...`.
 """
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import zlib
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -36,6 +42,12 @@ CREATED_AT = "2026-11-01T10:00:00Z"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ThreadKey = tuple[str, str, str, str]  # (platform, "owner/repo", "issues" | "pulls", number)
+PermissionKey = tuple[str, str, str]  # (platform, "owner/repo", login)
+GITHUB_STATES = frozenset({"open", "closed"})
+GITEE_ISSUE_STATES = frozenset({"open", "progressing", "closed", "rejected"})
+GITEE_PR_STATES = frozenset({"open", "closed"})
+# role_name -> the older "permission" field GitHub answers beside it
+GITHUB_PERMISSION_OF_ROLE = {"admin": "admin", "maintain": "write", "write": "write", "triage": "read", "read": "read"}
 
 
 @dataclass
@@ -49,6 +61,7 @@ class Request:
     auth: str | None  # the Authorization header, verbatim
     token: str | None  # the token however it came: Authorization header, access_token in query or JSON body
     body: Any  # the decoded JSON body, or None
+    raw_path: str = ""  # the path as sent, percent-encoding kept and no query (`path` is decoded)
 
 
 @dataclass
@@ -92,12 +105,41 @@ def _unprocessable(message: str) -> web.Response:
     return web.json_response({"message": message}, status=422)
 
 
+def _bad_request(message: str) -> web.Response:
+    return web.json_response({"message": message}, status=400)
+
+
+def _logins(value: Any) -> list[str] | None:
+    """A comma-separated string of logins (Gitee) as a list; None when it is not a non-empty string."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return [login.strip() for login in value.split(",") if login.strip()]
+
+
+def _id(*parts: str) -> int:
+    """A stable id for a thing named by these parts."""
+    return zlib.crc32("/".join(parts).encode()) % 10**6 + 1
+
+
+def _github_user(login: str) -> dict[str, Any]:
+    return {"login": login, "id": _id(login), "type": "User",
+            "url": f"https://api.github.com/users/{login}", "html_url": f"https://github.com/{login}"}
+
+
+def _gitee_user(login: str) -> dict[str, Any]:
+    return {"login": login, "id": _id(login), "name": login, "html_url": f"https://gitee.com/{login}"}
+
+
 class FakeForge:
     """GitHub and Gitee in memory: what they hold, what they were asked, and what to answer next."""
 
     def __init__(self) -> None:
         self.comments: dict[ThreadKey, list[dict[str, Any]]] = defaultdict(list)
         self.labels: dict[ThreadKey, list[str]] = defaultdict(list)
+        self.assignees: dict[ThreadKey, list[str]] = defaultdict(list)
+        self.states: dict[ThreadKey, str] = {}  # a thread not in it is "open"
+        self.permissions: dict[PermissionKey, str] = {}
+        self.unknown_users: set[str] = set()
         self.requests: list[Request] = []
         self.failures: list[Failure] = []
         self.lost_answers = 0
@@ -128,6 +170,18 @@ class FakeForge:
         for body in bodies:
             self._new_comment(key, body)
 
+    def seed_thread(self, platform: str, repo: str, number: str, *, is_pr: bool = False,
+                    labels: list[str] | None = None, assignees: list[str] | None = None,
+                    state: str | None = None) -> None:
+        """Labels, assignees and state a thread has before the test starts (only those given are set)."""
+        key = self.key(platform, repo, number, is_pr)
+        if labels is not None:
+            self.labels[key] = list(labels)
+        if assignees is not None:
+            self.assignees[key] = list(assignees)
+        if state is not None:
+            self.states[key] = state
+
     # -- what tests read --------------------------------------------------------------------------------------
 
     @staticmethod
@@ -141,6 +195,12 @@ class FakeForge:
     def label_names(self, platform: str, repo: str, number: str, is_pr: bool = False) -> list[str]:
         return list(self.labels.get(self.key(platform, repo, number, is_pr), []))
 
+    def assignee_names(self, platform: str, repo: str, number: str, is_pr: bool = False) -> list[str]:
+        return list(self.assignees.get(self.key(platform, repo, number, is_pr), []))
+
+    def state_of(self, platform: str, repo: str, number: str, is_pr: bool = False) -> str:
+        return self.states.get(self.key(platform, repo, number, is_pr), "open")
+
     def writes(self, platform: str | None = None) -> list[Request]:
         return [r for r in self.requests if r.method != "GET" and platform in (None, r.platform)]
 
@@ -153,15 +213,30 @@ class FakeForge:
         app = web.Application(middlewares=[self._record_and_script])
         thread = "/repos/{owner}/{repo}/issues/{number}"
         gitee_thread = "/repos/{owner}/{repo}/{kind:issues|pulls}/{number}"
+        gitee_pull = "/repos/{owner}/{repo}/{kind:pulls}/{number}"
+        permission = "/repos/{owner}/{repo}/collaborators/{user}/permission"
+        label = "/labels/{name:.+}"  # a name may hold a slash: PyGithub leaves it unencoded, as GitHub wants
         app.add_routes([
             web.get(GITHUB_PREFIX + "/repos/{owner}/{repo}", self._github_repo),
             web.get(GITHUB_PREFIX + thread, self._github_issue),
+            web.patch(GITHUB_PREFIX + thread, self._github_edit_issue),
             web.get(GITHUB_PREFIX + thread + "/comments", self._github_list_comments),
             web.post(GITHUB_PREFIX + thread + "/comments", self._github_comment),
             web.post(GITHUB_PREFIX + thread + "/labels", self._github_labels),
+            web.delete(GITHUB_PREFIX + thread + label, self._github_remove_label),
+            web.post(GITHUB_PREFIX + thread + "/assignees", self._github_assignees),
+            web.delete(GITHUB_PREFIX + thread + "/assignees", self._github_assignees),
+            web.get(GITHUB_PREFIX + permission, self._github_permission),
+            web.get(GITEE_PREFIX + thread, self._gitee_issue),
+            web.patch(GITEE_PREFIX + "/repos/{owner}/issues/{number}", self._gitee_edit_issue),
+            web.patch(GITEE_PREFIX + gitee_pull, self._gitee_edit_pull),
             web.get(GITEE_PREFIX + gitee_thread + "/comments", self._gitee_list_comments),
             web.post(GITEE_PREFIX + gitee_thread + "/comments", self._gitee_comment),
             web.post(GITEE_PREFIX + gitee_thread + "/labels", self._gitee_labels),
+            web.delete(GITEE_PREFIX + gitee_thread + label, self._gitee_remove_label),
+            web.post(GITEE_PREFIX + gitee_pull + "/assignees", self._gitee_pull_assignees),
+            web.delete(GITEE_PREFIX + gitee_pull + "/assignees", self._gitee_pull_assignees),
+            web.get(GITEE_PREFIX + permission, self._gitee_permission),
         ])
         return app
 
@@ -180,7 +255,7 @@ class FakeForge:
         platform = _platform(request.path)
         token = _token_of(request, body)
         self.requests.append(Request(platform, request.method, request.path, dict(request.query),
-                                     request.headers.get("Authorization"), token, body))
+                                     request.headers.get("Authorization"), token, body, request.rel_url.raw_path))
         if self.delays:
             await asyncio.sleep(self.delays.pop(0))
         failure = self._take_failure(platform, request.method)
@@ -222,6 +297,29 @@ class FakeForge:
                 self.labels[key].append(str(name))
         return self.labels[key]
 
+    def _remove_label(self, key: ThreadKey, name: str) -> bool:
+        """Whether the label was there (and is now gone)."""
+        if name not in self.labels.get(key, []):
+            return False
+        self.labels[key].remove(name)
+        return True
+
+    def _assign(self, key: ThreadKey, logins: list[str]) -> None:
+        for login in logins:
+            if login not in self.assignees[key]:
+                self.assignees[key].append(login)
+
+    def _unassign(self, key: ThreadKey, logins: list[str]) -> None:
+        remaining = [login for login in self.assignees.get(key, []) if login not in logins]
+        if remaining or key in self.assignees:
+            self.assignees[key] = remaining
+
+    def _permission(self, platform: str, request: web.Request) -> tuple[str, str | None]:
+        """(login, its stored permission or None) for a permission route."""
+        info = request.match_info
+        login = info["user"]
+        return login, self.permissions.get((platform, f"{info['owner']}/{info['repo']}", login))
+
     # -- GitHub -----------------------------------------------------------------------------------------------
 
     async def _github_repo(self, request: web.Request) -> web.Response:
@@ -231,11 +329,57 @@ class FakeForge:
                                   "url": f"{self.base_url}{GITHUB_PREFIX}/repos/{full_name}",
                                   "html_url": f"https://github.com/{full_name}"})
 
+    def _github_issue_json(self, key: ThreadKey) -> dict[str, Any]:
+        _, repo, _, number = key
+        return {"id": int(number), "number": int(number), "state": self.states.get(key, "open"), "title": "an issue",
+                "url": f"{self.base_url}{GITHUB_PREFIX}/repos/{repo}/issues/{number}",
+                "html_url": f"https://github.com/{repo}/issues/{number}",
+                "assignees": [_github_user(login) for login in self.assignees.get(key, [])],
+                "labels": [{"id": i, "name": n, "color": "ededed", "default": False}
+                           for i, n in enumerate(self.labels.get(key, []), 1)]}
+
     async def _github_issue(self, request: web.Request) -> web.Response:
-        _, repo, _, number = self._key(request, GITHUB)
-        return web.json_response({"id": int(number), "number": int(number), "state": "open", "title": "an issue",
-                                  "url": f"{self.base_url}{GITHUB_PREFIX}/repos/{repo}/issues/{number}",
-                                  "html_url": f"https://github.com/{repo}/issues/{number}"})
+        return web.json_response(self._github_issue_json(self._key(request, GITHUB)))
+
+    async def _github_edit_issue(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if not isinstance(body, dict):
+            return _bad_request("Problems parsing JSON")
+        key = self._key(request, GITHUB)
+        if "state" in body:
+            if body["state"] not in GITHUB_STATES:
+                return _unprocessable("Validation Failed: state is not included in the list")
+            self.states[key] = body["state"]
+        return web.json_response(self._github_issue_json(key))
+
+    async def _github_remove_label(self, request: web.Request) -> web.Response:
+        key = self._key(request, GITHUB)
+        if not self._remove_label(key, request.match_info["name"]):
+            return web.json_response({"message": "Label does not exist",
+                                      "documentation_url": "https://docs.github.com/rest/issues/labels"}, status=404)
+        return web.json_response([{"id": i, "name": n, "color": "ededed", "default": False}
+                                  for i, n in enumerate(self.labels[key], 1)])
+
+    async def _github_assignees(self, request: web.Request) -> web.Response:
+        """POST adds, DELETE removes (both with `{"assignees": [...]}`); whoever does not exist is left out."""
+        body = await request.json()
+        logins = body.get("assignees") if isinstance(body, dict) else None
+        if not isinstance(logins, list) or not all(isinstance(login, str) for login in logins):
+            return _unprocessable("Invalid request: assignees must be a list of logins")
+        key = self._key(request, GITHUB)
+        if request.method == "POST":
+            self._assign(key, [login for login in logins if login not in self.unknown_users])
+            return web.json_response(self._github_issue_json(key), status=201)
+        self._unassign(key, logins)
+        return web.json_response(self._github_issue_json(key))
+
+    async def _github_permission(self, request: web.Request) -> web.Response:
+        login, role_name = self._permission(GITHUB, request)
+        if login in self.unknown_users:
+            return web.json_response({"message": "Not Found"}, status=404)
+        role_name = role_name or "read"  # anyone can read a public repository
+        return web.json_response({"permission": GITHUB_PERMISSION_OF_ROLE.get(role_name, "read"),
+                                  "role_name": role_name, "user": _github_user(login)})
 
     async def _github_comment(self, request: web.Request) -> web.Response:
         body = (await request.json()) or {}
@@ -285,6 +429,76 @@ class FakeForge:
         labels = self._add_labels(self._key(request, GITEE), names)
         return web.json_response([{"id": i, "name": n, "color": "#ededed"} for i, n in enumerate(labels, 1)],
                                  status=201)
+
+    async def _gitee_remove_label(self, request: web.Request) -> web.Response:
+        if not self._remove_label(self._key(request, GITEE), request.match_info["name"]):
+            return web.json_response({"message": "Not Found"}, status=404)
+        return web.Response(status=204)
+
+    def _gitee_issue_json(self, key: ThreadKey) -> dict[str, Any]:
+        _, repo, _, number = key
+        assignees = self.assignees.get(key, [])
+        return {"id": _id(*key), "number": number, "title": "an issue",
+                "state": self.states.get(key, "open"), "html_url": f"https://gitee.com/{repo}/issues/{number}",
+                "assignee": _gitee_user(assignees[0]) if assignees else None,
+                "labels": [{"id": i, "name": n, "color": "#ededed"} for i, n in enumerate(self.labels.get(key, []), 1)]}
+
+    def _gitee_pull_json(self, key: ThreadKey) -> dict[str, Any]:
+        _, repo, _, number = key
+        return {"id": _id(*key), "number": int(number), "title": "a pull request",
+                "state": self.states.get(key, "open"), "html_url": f"https://gitee.com/{repo}/pulls/{number}",
+                "assignees": [_gitee_user(login) for login in self.assignees.get(key, [])],
+                "labels": [{"id": i, "name": n, "color": "#ededed"} for i, n in enumerate(self.labels.get(key, []), 1)]}
+
+    async def _gitee_issue(self, request: web.Request) -> web.Response:
+        return web.json_response(self._gitee_issue_json(self._key(request, GITEE)))
+
+    async def _gitee_edit_issue(self, request: web.Request) -> web.Response:
+        """`PATCH /repos/{owner}/issues/{number}`: the repository's path comes in the body, as `repo`."""
+        body = await request.json()
+        if not isinstance(body, dict) or not isinstance(body.get("repo"), str) or not body["repo"]:
+            return _bad_request("repo is missing")
+        info = request.match_info
+        key = (GITEE, f"{info['owner']}/{body['repo']}", "issues", info["number"])
+        if "state" in body and body["state"] not in GITEE_ISSUE_STATES:
+            return _bad_request("state does not have a valid value")
+        if "assignee" in body and not isinstance(body["assignee"], str):
+            return _bad_request("assignee is a login")
+        if "state" in body:
+            self.states[key] = body["state"]
+        if "assignee" in body:  # one assignee; "" clears it
+            self.assignees[key] = [body["assignee"]] if body["assignee"] else []
+        return web.json_response(self._gitee_issue_json(key))
+
+    async def _gitee_edit_pull(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if not isinstance(body, dict):
+            return _bad_request("body is missing")
+        key = self._key(request, GITEE)
+        if "state" in body:
+            if body["state"] not in GITEE_PR_STATES:
+                return _bad_request("state does not have a valid value")
+            self.states[key] = body["state"]
+        return web.json_response(self._gitee_pull_json(key))
+
+    async def _gitee_pull_assignees(self, request: web.Request) -> web.Response:
+        """POST adds (JSON `assignees`), DELETE removes (query `assignees`); both comma-separated logins."""
+        body = await request.json() if request.method == "POST" else None
+        logins = _logins(body.get("assignees") if isinstance(body, dict) else request.query.get("assignees"))
+        if logins is None:
+            return _bad_request("assignees is missing")
+        key = self._key(request, GITEE)
+        if request.method == "POST":
+            self._assign(key, logins)
+            return web.json_response(self._gitee_pull_json(key), status=201)
+        self._unassign(key, logins)
+        return web.json_response(self._gitee_pull_json(key))
+
+    async def _gitee_permission(self, request: web.Request) -> web.Response:
+        login, permission = self._permission(GITEE, request)
+        if permission is None or login in self.unknown_users:
+            return web.json_response({"message": "Not Found"}, status=404)
+        return web.json_response({"permission": permission, **_gitee_user(login)})
 
 
 def _github_comment(repo: str, number: str, comment_id: int, body: str) -> dict[str, Any]:

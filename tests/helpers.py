@@ -117,4 +117,5 @@ class Harness:
             return list(session.execute(query).scalars())
 
     def close(self) -> None:
+        self.pipeline.close()
         self.db.dispose()

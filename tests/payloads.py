@@ -43,13 +43,16 @@ def pr_event(action: str, number: int, author: str, *, sender: str | None = None
 
 
 def comment_event(number: int, author: str, commenter: str, *, at: str, body: str = "Thanks!",
-                  on_pr: bool = False, created: str = "2026-11-01T10:00:00Z", repo: str = "acme/rocket"
-                  ) -> dict[str, Any]:
-    issue = thread(number, author, created=created, updated=at, repo=repo)
+                  on_pr: bool = False, created: str = "2026-11-01T10:00:00Z", repo: str = "acme/rocket",
+                  comment_id: int | None = None, commenter_kind: str = "User", **fields: Any) -> dict[str, Any]:
+    """An issue_comment delivery; `fields` (labels, assignees, state, closed) describe the issue as it is."""
+    issue = thread(number, author, created=created, updated=at, repo=repo, **fields)
     if on_pr:
         issue["pull_request"] = {"url": f"https://api.github.com/repos/{repo}/pulls/{number}"}
-    return {"action": "created", "repository": repository(repo), "sender": user(commenter), "issue": issue,
-            "comment": {"id": abs(hash((number, at))) % 10**9, "body": body, "user": user(commenter),
+    return {"action": "created", "repository": repository(repo), "sender": user(commenter, commenter_kind),
+            "issue": issue,
+            "comment": {"id": comment_id or abs(hash((number, at, body))) % 10**9, "body": body,
+                        "user": user(commenter, commenter_kind),
                         "created_at": at, "html_url": f"https://github.com/{repo}/issues/{number}#c"}}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.command_parser import parse_commands
+from bot.commands.parser import parse_commands
 
 CASES = [
     ("plain", "/claim", [("claim", ())]),

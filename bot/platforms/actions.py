@@ -1,8 +1,11 @@
-"""What the outbox asks of a forge: the port each forge's API client implements."""
+"""What cobot asks of a forge: the ports each forge's API client and role reader implement."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Literal, Protocol, cast, get_args
+
+Role = Literal["maintainer", "triager", "contributor"]
+State = Literal["open", "closed"]
 
 
 class RetryLater(Exception):
@@ -18,6 +21,13 @@ class PermanentFailure(Exception):
     """The forge refused in a way retrying cannot fix (404, 422, bad token)."""
 
 
+def check_state(state: str) -> State:
+    """The state itself, or PermanentFailure for anything but "open" and "closed" (a payload from the store)."""
+    if state not in get_args(State):
+        raise PermanentFailure(f"an issue or pull request is open or closed, not {state!r}")
+    return cast(State, state)
+
+
 class ForgeClient(Protocol):
     """One forge's REST API, as the outbox dispatcher uses it.
 
@@ -31,4 +41,29 @@ class ForgeClient(Protocol):
 
     async def add_labels(self, repo: str, number: str, is_pr: bool, labels: list[str]) -> str: ...
 
+    async def remove_label(self, repo: str, number: str, is_pr: bool, label: str) -> str:
+        """Take one label off; a label that was not there is no failure (removing is idempotent)."""
+        ...
+
+    async def assign(self, repo: str, number: str, is_pr: bool, logins: list[str]) -> str: ...
+
+    async def unassign(self, repo: str, number: str, is_pr: bool, logins: list[str]) -> str: ...
+
+    async def set_state(self, repo: str, number: str, is_pr: bool, state: State) -> str:
+        """Close ("closed") or reopen ("open") the issue or pull request."""
+        ...
+
     async def close(self) -> None: ...
+
+
+class ForgeRoles(Protocol):
+    """Who someone is in a repository, as the forge says: for handlers, which run in a worker thread.
+
+    Blocking on purpose: `role` must not touch an event loop. It answers "maintainer" (may merge and administer),
+    "triager" (may label, assign, close) or "contributor" (anyone else, strangers included), and raises
+    `RetryLater` or `PermanentFailure` like the clients do.
+    """
+
+    def role(self, repo: str, login: str) -> Role: ...
+
+    def close(self) -> None: ...

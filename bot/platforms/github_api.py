@@ -3,7 +3,7 @@
 PyGithub blocks, so every call runs in a small thread pool the client owns. PyGithub's own retries and
 throttling are off: the outbox dispatcher retries and spaces writes itself. GitHub's answers become
 `RetryLater` (rate limits, Retry-After, 5xx, no connection) or `PermanentFailure` (the rest); the token never
-appears in either.
+appears in either. `GitHubRoles` reads someone's role in a repository, blocking, for handlers in a worker thread.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import requests
 from github import Auth, Github, GithubException
 from github.Issue import Issue
 
-from bot.platforms.actions import PermanentFailure, RetryLater
+from bot.platforms.actions import PermanentFailure, RetryLater, Role, State, check_state
 
 T = TypeVar("T")
 
@@ -30,6 +30,8 @@ WORKERS = 4
 RETRYABLE_STATUSES = frozenset({408})
 RATE_LIMIT_HINTS = ("rate limit", "please retry your request again later",
                     "please wait a few minutes before you try again", "abuse detection")
+MAINTAINER_ROLES = frozenset({"admin", "maintain", "write"})  # role_name; custom roles count as contributors
+TRIAGER_ROLES = frozenset({"triage"})
 
 
 def retry_after_seconds(value: str | None, now: float) -> float | None:
@@ -99,15 +101,23 @@ def _check_repo(repo: str) -> str:
     return repo
 
 
+def _new_github(token: str, api_url: str, timeout: float) -> Github:
+    """PyGithub without its own retries or throttling, and lazy: objects are not fetched until read."""
+    return Github(auth=Auth.Token(token), base_url=api_url.rstrip("/"), timeout=max(1, math.ceil(timeout)),
+                  user_agent="cobot", per_page=PER_PAGE, retry=None, pool_size=WORKERS, seconds_between_requests=0,
+                  seconds_between_writes=0, lazy=True)
+
+
+def _logins(users: list[str]) -> str:
+    return ", ".join("@" + login for login in users)
+
+
 class GitHubClient:
-    """Comments and labels on GitHub issues and pull requests (PRs are issues to this API)."""
+    """Comments, labels, assignees and state of GitHub issues and pull requests (PRs are issues to this API)."""
 
     def __init__(self, token: str, api_url: str, timeout: float = 30.0) -> None:
         self._token = token
-        self._github = Github(auth=Auth.Token(token), base_url=api_url.rstrip("/"),
-                              timeout=max(1, math.ceil(timeout)), user_agent="cobot", per_page=PER_PAGE,
-                              retry=None, pool_size=WORKERS, seconds_between_requests=0, seconds_between_writes=0,
-                              lazy=True)
+        self._github = _new_github(token, api_url, timeout)
         self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="github-api")
 
     async def _call(self, work: Callable[[], T]) -> T:
@@ -145,10 +155,67 @@ class GitHubClient:
 
         return await self._call(add)
 
+    async def remove_label(self, repo: str, number: str, is_pr: bool, label: str) -> str:
+        issue = self._issue(repo, number)
+
+        def remove() -> str:
+            try:
+                issue.remove_from_labels(label)
+            except GithubException as error:
+                if error.status == 404:  # "Label does not exist" (on this issue): nothing to remove
+                    return f"label {label} was not there"
+                raise
+            return f"label removed: {label}"
+
+        return await self._call(remove)
+
+    async def assign(self, repo: str, number: str, is_pr: bool, logins: list[str]) -> str:
+        if not logins:
+            return "no one to assign"
+        issue = self._issue(repo, number)
+
+        def add() -> str:
+            issue.add_to_assignees(*logins)
+            return _assigned(logins, [user.login for user in issue.assignees])
+
+        return await self._call(add)
+
+    async def unassign(self, repo: str, number: str, is_pr: bool, logins: list[str]) -> str:
+        if not logins:
+            return "no one to unassign"
+        issue = self._issue(repo, number)
+
+        def remove() -> str:
+            issue.remove_from_assignees(*logins)
+            return "unassigned: " + _logins(logins)
+
+        return await self._call(remove)
+
+    async def set_state(self, repo: str, number: str, is_pr: bool, state: State) -> str:
+        state = check_state(state)
+        issue = self._issue(repo, number)
+
+        def edit() -> str:
+            issue.edit(state=state)
+            return f"state set to {state}"
+
+        return await self._call(edit)
+
     async def close(self) -> None:
         """Let calls under way finish, then drop the pool and PyGithub's connections."""
         await asyncio.to_thread(self._pool.shutdown, wait=True, cancel_futures=True)
         self._github.close()
+
+
+def _assigned(asked: list[str], now: list[str]) -> str:
+    """What an assignment did: GitHub silently leaves out whoever cannot be assigned (no access to the repo)."""
+    present = {login.lower() for login in now}
+    done = [login for login in asked if login.lower() in present]
+    left_out = [login for login in asked if login.lower() not in present]
+    parts = ["assigned: " + _logins(done)] if done else []
+    if left_out:
+        parts.append(f"GitHub did not assign {_logins(left_out)} (no access to the repository?)")
+    return "; ".join(parts)
 
 
 def _find_marker(issue: Issue, marker: str) -> str | None:
@@ -157,3 +224,39 @@ def _find_marker(issue: Issue, marker: str) -> str | None:
         if marker and marker in (existing.body or ""):
             return existing.html_url
     return None
+
+
+class GitHubRoles:
+    """Someone's role in a repository, from their permission on it (`GET .../collaborators/{user}/permission`).
+
+    Blocking, for handlers running in a worker thread: one PyGithub request per call, never an event loop.
+    GitHub's `role_name` admin, maintain and write make a maintainer, triage a triager, and anything else (read,
+    none, a custom role, or no such user) a contributor.
+    """
+
+    def __init__(self, token: str, api_url: str, timeout: float = 10.0) -> None:
+        self._token = token
+        self._github = _new_github(token, api_url, timeout)
+
+    def role(self, repo: str, login: str) -> Role:
+        try:
+            role_name = self._github.get_repo(_check_repo(repo)).get_collaborator_role_name(login)
+        except GithubException as error:
+            if error.status == 404:  # no such user: a stranger is a contributor
+                return "contributor"
+            raise classify(error, time.time(), self._token) from None
+        except requests.RequestException as error:
+            raise RetryLater(f"GitHub unreachable: {type(error).__name__}", 0) from None
+        return _role(str(role_name or ""))
+
+    def close(self) -> None:
+        self._github.close()
+
+
+def _role(role_name: str) -> Role:
+    role_name = role_name.lower()
+    if role_name in MAINTAINER_ROLES:
+        return "maintainer"
+    if role_name in TRIAGER_ROLES:
+        return "triager"
+    return "contributor"

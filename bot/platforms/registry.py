@@ -1,9 +1,10 @@
-"""The platforms cobot speaks to, built from settings: webhook verifiers and, where a token is set, API clients."""
+"""The platforms cobot speaks to, built from settings: webhook verifiers and, where a token is set, API clients
+and role readers."""
 
 from __future__ import annotations
 
 from bot.config import Settings
-from bot.platforms.actions import ForgeClient
+from bot.platforms.actions import ForgeClient, ForgeRoles
 from bot.platforms.base import WebhookPlatform
 from bot.platforms.gitee import GiteeWebhooks
 from bot.platforms.github import GitHubWebhooks
@@ -29,3 +30,18 @@ def forge_clients(settings: Settings) -> dict[str, ForgeClient | None]:
 
         clients["gitee"] = GiteeClient(settings.gitee.token, settings.gitee.api_url, timeout)
     return clients
+
+
+def forge_roles(settings: Settings) -> dict[str, ForgeRoles | None]:
+    """A role reader per forge that has a token; None for the others. Imported only when used."""
+    timeout = settings.outbox.request_timeout_seconds
+    readers: dict[str, ForgeRoles | None] = {"github": None, "gitee": None}
+    if settings.github.token:
+        from bot.platforms.github_api import GitHubRoles
+
+        readers["github"] = GitHubRoles(settings.github.token, settings.github.api_url, timeout)
+    if settings.gitee.token:
+        from bot.platforms.gitee_api import GiteeRoles
+
+        readers["gitee"] = GiteeRoles(settings.gitee.token, settings.gitee.api_url, timeout)
+    return readers

@@ -166,3 +166,35 @@ class OutboxAction(SQLModel, table=True):
     created_at: datetime
     next_attempt_at: datetime
     done_at: datetime | None = None
+
+
+class ForgeRole(SQLModel, table=True):
+    """What a forge last said of someone's permission on a repo (a cache: see commands.permission_cache_seconds)."""
+
+    __tablename__ = "forge_role"
+    __table_args__ = (UniqueConstraint("platform", "repo", "login", name="uq_forge_role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    repo: str = Field(max_length=256)
+    login: str = Field(max_length=128)  # lower case
+    role: str = Field(max_length=16)  # contributor, triager, maintainer
+    checked_at: datetime
+
+
+class BadgeAward(SQLModel, table=True):
+    """A badge a person holds: awarded once, by a maintainer (a command, Slack, the CLI) or by a rule."""
+
+    __tablename__ = "badge_award"
+    __table_args__ = (UniqueConstraint("person", "badge", name="uq_badge_award"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    badge: str = Field(max_length=64)
+    person: str = Field(max_length=200, index=True)
+    login: str = Field(max_length=128)  # the account it was awarded to
+    platform: str | None = Field(default=None, max_length=16)
+    awarded_by: str = Field(max_length=200)  # who: "github:mei-lin", "slack:U024BE7LH", "cli"
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    repo: str | None = Field(default=None, max_length=256)  # where it was earned or announced
+    number: str | None = Field(default=None, max_length=32)
+    awarded_at: datetime

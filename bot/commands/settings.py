@@ -1,0 +1,130 @@
+"""The `[commands]` and `[slack]` sections: who may run what, and how Slack reaches cobot.
+
+    [commands]
+    forge_permissions = true          # ask GitHub/Gitee for a commenter's permission on the repo
+    permission_cache_seconds = 600
+
+    [[commands.roles]]
+    where = "lumen-ai"                # "*", an owner, or "owner/repo"; "github:" or "gitee:" in front for one forge
+    maintainers = ["mei-lin"]
+    triagers = ["kenji-w"]
+
+    [commands.require]                # who may run a command, when not its default
+    close = "maintainer"
+
+    [slack]                           # the signing secret comes from COBOT_SLACK_SIGNING_SECRET
+    [[slack.users]]
+    id = "U024BE7LH"
+    role = "maintainer"
+    github = "mei-lin"
+"""
+
+from __future__ import annotations
+
+import re
+from enum import IntEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+RoleName = Literal["contributor", "triager", "maintainer"]
+LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,98}[A-Za-z0-9_])?(?:\[bot\])?$")
+
+
+class Role(IntEnum):
+    """What someone may do; each role may do what the ones below it may."""
+
+    CONTRIBUTOR = 0  # everyone who comments
+    TRIAGER = 1
+    MAINTAINER = 2
+
+    @classmethod
+    def named(cls, name: str) -> Role:
+        return cls[name.upper()]
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RoleGrant(Section):
+    """Roles given in config, for every repo (`*`), an owner's repos, or one repo; on one forge or both."""
+
+    where: str = "*"
+    maintainers: list[str] = []
+    triagers: list[str] = []
+
+    @field_validator("where")
+    @classmethod
+    def _scope(cls, value: str) -> str:
+        platform, _, rest = value.rpartition(":")
+        if platform not in ("", "github", "gitee"):
+            raise ValueError("must be *, OWNER or OWNER/REPO, optionally prefixed with github: or gitee:")
+        if rest != "*" and (not rest or rest.count("/") > 1 or rest.startswith("/") or rest.endswith("/")):
+            raise ValueError("must be *, OWNER or OWNER/REPO, optionally prefixed with github: or gitee:")
+        return value
+
+    def covers(self, platform: str, repo: str) -> bool:
+        forge, _, scope = self.where.rpartition(":")
+        if forge and forge != platform:
+            return False
+        if scope == "*":
+            return True
+        repo = repo.lower()
+        scope = scope.lower()
+        return repo == scope if "/" in scope else repo.split("/", 1)[0] == scope
+
+
+class CommandSettings(Section):
+    enabled: bool = True
+    forge_permissions: bool = True  # without a token for the forge, only the roles in config count
+    permission_cache_seconds: float = Field(600.0, ge=0)
+    roles: list[RoleGrant] = []
+    require: dict[str, RoleName] = {}  # command name → the role it needs, instead of its default
+    blocked: list[str] = []  # logins whose commands are ignored
+    labels: list[str] = []  # the labels /label may add (empty: any)
+    good_first_issue_label: str = "good first issue"
+    help_wanted_label: str = "help wanted"
+    leaderboard_days: int = Field(30, ge=1)
+    leaderboard_size: int = Field(10, ge=1, le=100)
+
+    @field_validator("require")
+    @classmethod
+    def _known_commands(cls, value: dict[str, str]) -> dict[str, str]:
+        from bot.commands.registry import COMMANDS
+
+        for name in value:
+            if name not in COMMANDS:
+                raise ValueError(f"unknown command {name!r} (commands: {', '.join(sorted(COMMANDS))})")
+        return value
+
+
+class SlackUser(Section):
+    """A Slack member, the role they have in cobot, and their forge accounts (for `stats` without a name)."""
+
+    id: str
+    role: RoleName = "contributor"
+    github: str | None = None
+    gitee: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _slack_id(cls, value: str) -> str:
+        if not re.fullmatch(r"[UW][A-Z0-9]{2,}", value):
+            raise ValueError("must be a Slack member id such as U024BE7LH")
+        return value
+
+
+class SlackSettings(Section):
+    signing_secret: str = Field("", repr=False)  # from COBOT_SLACK_SIGNING_SECRET
+    language: Literal["zh", "en"] | None = None  # default: community.language
+    answer_within_seconds: float = Field(0.8, ge=0, le=2.5)  # slower answers follow by response_url
+    response_hosts: list[str] = ["hooks.slack.com", "hooks.slack-gov.com"]
+    users: list[SlackUser] = []
+
+    def user(self, user_id: str) -> SlackUser | None:
+        return next((user for user in self.users if user.id == user_id), None)
