@@ -18,6 +18,7 @@ from bot.notifiers.registry import check_channel_urls
 from bot.platforms.base import WebhookPlatform
 from bot.platforms.registry import webhook_platforms
 from bot.processing import Processing
+from bot.slack_commands import slack_route
 from bot.store.db import Database, inbox_url
 from bot.store.writing import writing_flag
 from bot.webhooks import webhook_endpoint
@@ -103,9 +104,10 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, run_workers: 
             return web.json_response({"status": "unhealthy", "database": type(error).__name__}, status=503)
         return web.json_response({"status": "ok"})
 
+    slack = slack_route(settings, db, clock, app)  # its clean-up (answers on their way) before `stop`
     app.on_startup.append(start)
     app.on_cleanup.append(stop)
-    app.add_routes([endpoint("github"), endpoint("gitee"), web.get("/healthz", healthz)])
+    app.add_routes([endpoint("github"), endpoint("gitee"), web.get("/healthz", healthz), slack])
     return app
 
 

@@ -16,13 +16,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, field_validator
 from sqlalchemy import Connection
 
 from bot.events import Action
-from bot.store.db import dialect_insert
+from bot.store.db import Database, dialect_insert
+from bot.store.deferred import Deferred
 from bot.store.tables import BadgeAward
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 BADGE_AWARD = BadgeAward.__table__  # type: ignore[attr-defined]
 BADGE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -153,3 +158,27 @@ def announcement(award: Award) -> Action:
     return Action(kind="notify", key=f"badge:{award.badge.id}:{award.person}:notify", topic="badge",
                   template="badge_notice", values=tuple(values.items()), platform=award.platform, repo=award.repo,
                   number=award.number)
+
+
+def grant(db: Database, settings: Settings, badge_id: str, recipient: str, awarded_by: str, now: datetime,
+          reason: str | None = None) -> tuple[Award, bool]:
+    """Award a badge outside a comment (Slack, the CLI): to `recipient` named as `github:login`, `gitee:login`, a
+    linked identity or a login cobot has seen; announced by `[notify]` in the same transaction. Returns the award
+    and whether it is new. Raises UnknownBadge, or community.UnknownPerson."""
+    from bot.community import resolve_person
+    from bot.outbox import store_actions
+
+    badge = find_badge(settings.badges, badge_id)
+    with db.session() as session:
+        conn = session.connection()
+        person = resolve_person(conn, settings, recipient)
+        account = person.accounts[0] if person.accounts else None
+        award = Award(badge=badge, person=person.id, login=account.login if account else person.name,
+                      platform=account.platform if account else None, awarded_by=awarded_by, when=now,
+                      reason=reason)
+        new = record_award(conn, award)
+        if new:
+            later = Deferred(db.dialect)
+            store_actions(later, [announcement(award)], None, now, settings.notify, settings.community.language)
+            later.flush(conn)
+    return award, new

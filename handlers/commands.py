@@ -19,7 +19,14 @@ from bot import community
 from bot.badges import Award, UnknownBadge, announcement, find_badge, record_award
 from bot.commands.parser import ParsedCommand, parse_commands
 from bot.commands.permissions import RoleResolver, is_blocked
-from bot.commands.registry import COMMAND_LIST, COMMANDS, CommandSpec, markdown_table, required_role
+from bot.commands.registry import (
+    COMMAND_LIST,
+    COMMANDS,
+    CommandSpec,
+    arity_problem,
+    markdown_table,
+    required_role,
+)
 from bot.commands.settings import LOGIN, Role
 from bot.context import HandlerContext
 from bot.events import Action, Event
@@ -112,7 +119,7 @@ def _run(call: Call) -> None:
     if not spec.allowed_on(call.is_pr):
         call.reply("wrong_place", name=spec.name, where=spec.where)
         return
-    problem = _arity_problem(call)
+    problem = arity_problem(spec, len(call.command.args), spec.name, call.language)
     if problem is not None:
         _usage(call, problem)
         return
@@ -125,17 +132,6 @@ def _may_run(call: Call, needed: Role) -> bool:
         return True
     resolver = RoleResolver(call.ctx.settings, call.ctx.forge_roles, call.ctx.conn, call.ctx.clock())
     return resolver.role(call.event.platform, call.event.repo.full_name, call.login, needed) >= needed
-
-
-def _arity_problem(call: Call) -> str | None:
-    spec, count = call.spec, len(call.command.args)
-    if spec.max_args == 0 and count:
-        return call.ctx.render("commands/problem_no_args", call.language, name=spec.name)
-    if count < spec.min_args:
-        return call.ctx.render("commands/problem_too_few", call.language, name=spec.name, count=spec.min_args)
-    if spec.max_args is not None and count > spec.max_args:
-        return call.ctx.render("commands/problem_too_many", call.language, name=spec.name, count=spec.max_args)
-    return None
 
 
 def _usage(call: Call, problem: str) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.commands.settings import Role
+from bot.render import render
 
 Where = Literal["issue", "pr", "both"]
 
@@ -100,6 +101,17 @@ def required_role(spec: CommandSpec, overrides: dict[str, str]) -> Role:
     """The role a comment command needs: its default, or what `[commands.require]` says."""
     named = overrides.get(spec.name)
     return Role.named(named) if named else spec.role
+
+
+def arity_problem(spec: CommandSpec, count: int, shown_name: str, language: str) -> str | None:
+    """What is wrong with giving `count` arguments (None: nothing), worded for the reply."""
+    if spec.max_args == 0 and count:
+        return render("commands/problem_no_args", language, name=shown_name)
+    if count < spec.min_args:
+        return render("commands/problem_too_few", language, name=shown_name, count=spec.min_args)
+    if spec.max_args is not None and count > spec.max_args:
+        return render("commands/problem_too_many", language, name=shown_name, count=spec.max_args)
+    return None
 
 
 def markdown_table(specs: tuple[CommandSpec, ...], language: str = "en", overrides: dict[str, str] | None = None
