@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from bot.app import COBOT, create_app
 from bot.config import Settings, settings_from_mapping
 from bot.demo_data import DEMO_CONFIG, DemoDelivery, demo_deliveries
+from bot.outbox import describe
 from bot.platforms.gitee import signature as gitee_signature
 from bot.platforms.github import sign as github_sign
 from bot.store.db import Database, inbox_url
@@ -89,6 +90,8 @@ def summary(db: Database, answers: Counter[int], console: Console) -> None:
                                       .order_by(Milestone.reached_at)).scalars())
         comments = list(session.execute(select(OutboxAction).where(OutboxAction.kind == "comment")
                                         .order_by(OutboxAction.id)).scalars())
+        changes = list(session.execute(select(OutboxAction).where(OutboxAction.kind.not_in(("comment", "notify")))
+                                       .order_by(OutboxAction.id)).scalars())
     console.rule("[bold]cobot demo: what happened")
     console.print("HTTP answers: " + ", ".join(f"{code} × {n}" for code, n in sorted(answers.items()))
                   + "   (202 accepted, 200 ping or duplicate)")
@@ -108,6 +111,11 @@ def summary(db: Database, answers: Counter[int], console: Console) -> None:
     for m in firsts:
         table.add_row(escape(m.person.split(":", 1)[1]), m.kind.replace("_", " "),
                       escape(f"{m.platform} {m.repo}#{m.number}"))
+    console.print(table)
+
+    table = Table("what", title="Labels, assignments and states cobot would change (welcomes, commands)")
+    for action in changes:
+        table.add_row(escape(describe(action)))
     console.print(table)
 
     console.rule("[bold]Comments cobot would post (dry run: no tokens)")

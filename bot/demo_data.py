@@ -722,7 +722,8 @@ def _tell_story(s: Stream) -> None:
                        "代码块里的注释不用翻译。")
     s.gitee_pr_change(pr12, "liuyang2024", at(6, "02:10"), "source_branch_changed")
     s.gitee_pr_change(pr12, "chenhao", at(6, "02:25"), "update_label", labels=("文档",))
-    s.gitee_comment_on(pr12, "mei-lin", at(6, "02:31"), "Thanks Liu Yang, this will help a lot of people! 感谢！")
+    s.gitee_comment_on(pr12, "mei-lin", at(6, "02:31"), "Thanks Liu Yang, this will help a lot of people! 感谢！\n"
+                       "/award docs-hero @liuyang2024")
     merge_message = s.gitee_merge(pr12, "chenhao", at(6, "02:40"))
     s.gitee_push(CN, "chenhao", at(6, "02:40:05"), merge_message, modified=("docs/zh/quickstart.md",))
 
@@ -756,7 +757,8 @@ def _tell_story(s: Stream) -> None:
                     "this one. If you'd like another docs task: the API reference has no page for `Sampler` "
                     "yet, that would be a great next PR.")
     s.gh_change(pr57, "closed", "aiko-t", at(8, "00:46"))
-    s.gh_comment_on(pr57, "tomas-r", at(8, "07:12"), "No worries, I'll take a look at the Sampler page!")
+    s.gh_comment_on(pr57, "tomas-r", at(8, "07:12"), "No worries, I'll take a look at the Sampler "
+                    "page!\n/assign @tomas-r")
 
     # Day 8–9: Kenji comes back with a feature request and takes it on.
     i146 = s.gh_open_issue(LUMEN, 146, "kenji-w", at(8, "23:30"), "Feature: MPS backend on Apple Silicon",
@@ -765,7 +767,7 @@ def _tell_story(s: Stream) -> None:
     s.gh_change(i146, "labeled", "mei-lin", at(9, "01:10"), label="enhancement")
     s.gh_change(i146, "labeled", "mei-lin", at(9, "01:10:20"), label="help wanted")
     s.gh_comment_on(i146, "mei-lin", at(9, "01:12"), "Great idea. Would you like to work on it? Happy to review.")
-    s.gh_comment_on(i146, "kenji-w", at(9, "02:03"), "Yes, I'd love to! I'll start with device selection.")
+    s.gh_comment_on(i146, "kenji-w", at(9, "02:03"), "Yes, I'd love to! I'll start with device selection.\n/claim")
     s.gh_change(i146, "assigned", "mei-lin", at(9, "02:10"), assignee="kenji-w")
 
     # Day 9–10: Wang Xiaoyu's question is answered and closed; stars; Chen Hao gets write access on GitHub.
@@ -794,7 +796,7 @@ def _tell_story(s: Stream) -> None:
                  modified=("docs/zh/faq.md",))
     pr13 = s.gitee_open_pr(CN, 13, "liuyang2024", at(12, "03:00"), "翻译：API 参考（上）",
                            "翻译 docs/api/tokenizer.md 和 docs/api/model.md。", "api-zh-1")
-    s.gitee_comment_on(pr13, "chenhao", at(12, "03:40"), "收到，周末看。")
+    s.gitee_comment_on(pr13, "chenhao", at(12, "03:40"), "收到，周末看。\n/label 文档")
     pr147 = s.gh_open_pr(LUMEN, 147, "kenji-w", at(12, "05:15"), "WIP: pick the MPS device on Apple Silicon",
                          "Refs #146. `device=\"auto\"` now tries cuda, then mps, then cpu. Tests to come.",
                          "mps-device", draft=True)

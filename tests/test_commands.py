@@ -343,3 +343,35 @@ def test_gitee_pull_requests_take_several_assignees(make_harness):
     harness.deliver("Note Hook", payload, platform="gitee")
     [assign] = harness.rows(OutboxAction)
     assert (assign.kind, assign.payload["logins"], assign.number) == ("assign", ["kit101", "zhangsan"], "7")
+
+
+# -- every command, refused and malformed (table-driven from the registry) ----------------------------------------
+
+MALFORMED = {
+    "claim": "/claim now", "unclaim": "/unclaim now", "assign": "/assign @bad!name", "unassign": "/unassign @",
+    "label": "/label", "remove-label": "/remove-label", "good-first-issue": "/good-first-issue x",
+    "help-wanted": "/help-wanted x", "close": "/close x", "reopen": "/reopen x", "stats": "/stats a b",
+    "leaderboard": "/leaderboard x", "award": "/award docs-hero", "help": "/help x",
+}
+
+
+@pytest.mark.parametrize("spec", COMMAND_LIST, ids=lambda spec: spec.name)
+def test_every_command_is_refused_to_whoever_lacks_the_role_config_requires(make_harness, spec):
+    talk = Conversation(make_harness(commands={"require": {spec.name: "maintainer"}}))
+    example = spec.examples[0]
+    rows = talk.say("bob", example, author="carol", state="closed", closed="2026-11-01T10:00:30Z")
+    assert kinds(rows) == ["comment"]
+    who = "maintainers and the author" if spec.author_may else "maintainers"
+    assert f"only {who} may use `/{spec.name}` here, so I left things as they are" in reply_of(rows)
+    assert f"> {example}" in reply_of(rows)
+
+
+@pytest.mark.parametrize("spec", COMMAND_LIST, ids=lambda spec: spec.name)
+def test_every_command_malformed_gets_its_usage_and_changes_nothing(talk, spec):
+    rows = talk.say(MAINTAINER, MALFORMED[spec.name])
+    assert kinds(rows) == ["comment"]
+    assert f"Usage: `{spec.usage}`" in reply_of(rows)
+
+
+def test_the_malformed_table_covers_every_command():
+    assert set(MALFORMED) == set(COMMANDS)

@@ -26,6 +26,16 @@ def test_the_example_config_is_valid():
     ('[community]\nlanguage = "fr"', "community.language"),
     ('[welcome]\ngreeting = "hi"', "welcome.greeting"),
     ('[inbox]\nmax_attempts = 0', "inbox.max_attempts"),
+    ('[commands.require]\ndance = "maintainer"', "commands.require"),
+    ('[commands.require]\nclose = "admin"', "commands.require.close"),
+    ('[[commands.roles]]\nwhere = "gitlab:acme"', "commands.roles.0.where"),
+    ('[[commands.roles]]\nwhere = "a/b/c"', "commands.roles.0.where"),
+    ('[commands]\nleaderboard_size = 0', "commands.leaderboard_size"),
+    ('[[slack.users]]\nid = "alice"', "slack.users.0.id"),
+    ('[[slack.users]]\nid = "U024BE7LH"\nrole = "owner"', "slack.users.0.role"),
+    ('[slack]\nanswer_within_seconds = 5', "slack.answer_within_seconds"),
+    ('[[badges.custom]]\nid = "Docs Hero"\nname = "x"', "badges.custom.0.id"),
+    ('[[badges.custom]]\nid = "docs-hero"\nname = "x"', "badges.custom"),
 ])
 def test_a_bad_value_stops_start_up_naming_the_key(tmp_path, text, key):
     path = tmp_path / "config.toml"
