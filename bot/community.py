@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, func, select
 
 from bot.config import Settings
-from bot.metrics import activity, ranking
+from bot.metrics import activity, human_author, ranking
 from bot.store.tables import Activity, BadgeAward, Contributor, Thread
 
 ACTIVITY = Activity.__table__  # type: ignore[attr-defined]
@@ -18,8 +18,10 @@ THREAD = Thread.__table__  # type: ignore[attr-defined]
 CONTRIBUTOR = Contributor.__table__  # type: ignore[attr-defined]
 BADGE_AWARD = BadgeAward.__table__  # type: ignore[attr-defined]
 
-# What makes someone a contributor (a star or a fork does not).
-CONTRIBUTION_KINDS = ("issue.opened", "pr.opened", "comment.created", "review.submitted", "push", "pr.merged")
+# What makes someone a contributor (a star or a fork does not; nor does merging someone else's PR).
+CONTRIBUTION_KINDS = ("issue.opened", "pr.opened", "comment.created", "review.submitted", "push")
+TOTAL_KINDS = {"issue.opened": "issues_opened", "pr.opened": "prs_opened", "review.submitted": "reviews",
+               "comment.created": "comments"}
 
 
 class UnknownPerson(LookupError):
@@ -39,7 +41,8 @@ class Person:
 
     @property
     def name(self) -> str:
-        if self.accounts:
+        """A linked identity's name; otherwise the login (as the forge spells it, once seen)."""
+        if self.accounts and not self.id.startswith("person:"):
             return self.accounts[0].login
         return self.id.split(":", 1)[1]
 
@@ -77,10 +80,10 @@ def resolve_person(conn: Connection, settings: Settings, name: str, platform: st
     if not matches:
         where = f" on {platform}" if platform else ""
         raise UnknownPerson(f"no contributor {name!r}{where} has been seen yet")
-    if len({p for p, _ in matches}) > 1:
+    persons = {settings.person_for(platform, login) for platform, login in matches}
+    if len(persons) > 1:
         raise UnknownPerson(f"{name!r} is on both forges: say github:{name} or gitee:{name}")
-    platform, login = matches[0]
-    person_id = settings.person_for(platform, login)
+    person_id = persons.pop()
     return people(conn, [person_id])[person_id]
 
 
@@ -181,3 +184,18 @@ def contributors(conn: Connection, since: datetime | None = None, new_only: bool
     found = people(conn, ids)
     return [ContributorRow(found[person], first_at, last_at, total, kinds[person])
             for person, first_at, last_at, total in rows]
+
+
+def community_totals(conn: Connection) -> dict[str, int]:
+    """The whole community's contributors and contributions of all time, bots left out."""
+    human = ACTIVITY.c.is_bot.is_(False)
+    contributors = conn.execute(select(func.count(ACTIVITY.c.person.distinct()))
+                                .where(human, ACTIVITY.c.kind.in_(CONTRIBUTION_KINDS))).scalar_one()
+    kinds = dict(conn.execute(select(ACTIVITY.c.kind, func.count()).where(human, ACTIVITY.c.kind.in_(TOTAL_KINDS))
+                              .group_by(ACTIVITY.c.kind)).all())
+    merged = conn.execute(select(func.count()).select_from(THREAD).where(
+        THREAD.c.is_pr.is_(True), THREAD.c.merged_at.is_not(None), human_author())).scalar_one()
+    totals = {"contributors": contributors, **{name: kinds.get(kind, 0) for kind, name in TOTAL_KINDS.items()},
+              "prs_merged": merged}
+    return {name: totals[name] for name in ("contributors", "issues_opened", "prs_opened", "prs_merged", "reviews",
+                                            "comments")}

@@ -15,7 +15,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import ColumnElement, Connection, and_, func, select
 
 from bot.store.tables import Activity, Contributor, Thread
 
@@ -76,13 +76,17 @@ def activity(conn: Connection, since: datetime, until: datetime, *, repo: tuple[
     return results
 
 
+def human_author() -> ColumnElement[bool]:
+    """A condition on the thread table: its author is not a bot."""
+    return ~(select(CONTRIBUTOR.c.id).where(and_(CONTRIBUTOR.c.platform == THREAD.c.platform,
+                                                 CONTRIBUTOR.c.login == THREAD.c.author,
+                                                 CONTRIBUTOR.c.is_bot.is_(True))).exists())
+
+
 def _merged(conn: Connection, since: datetime, until: datetime, repo: tuple[str, str] | None) -> list[tuple]:
     """(author, platform, repo, month, merged PRs) in the window, authors that are bots left out."""
     month = _month(conn, THREAD.c.merged_at)
-    author_is_bot = (select(CONTRIBUTOR.c.id).where(and_(CONTRIBUTOR.c.platform == THREAD.c.platform,
-                                                         CONTRIBUTOR.c.login == THREAD.c.author,
-                                                         CONTRIBUTOR.c.is_bot.is_(True))).exists())
-    where = [THREAD.c.is_pr.is_(True), THREAD.c.merged_at >= since, THREAD.c.merged_at < until, ~author_is_bot]
+    where = [THREAD.c.is_pr.is_(True), THREAD.c.merged_at >= since, THREAD.c.merged_at < until, human_author()]
     if repo is not None:
         where += [THREAD.c.platform == repo[0], THREAD.c.repo == repo[1]]
     query = (select(THREAD.c.author_person, THREAD.c.platform, THREAD.c.repo, month, func.count()).where(*where)

@@ -29,7 +29,7 @@ from bot.commands.registry import (
 )
 from bot.commands.settings import LOGIN, Role
 from bot.context import HandlerContext
-from bot.events import Action, Event
+from bot.events import Action, ActionKind, Event
 from bot.routing import Router
 from bot.store.records import StoredThread
 
@@ -81,7 +81,7 @@ class Call:
                                line=self.command.line, url=comment.url or "")
         self.act("comment", "reply", body=body, language=self.language)
 
-    def act(self, kind: Any, what: str | None = None, **fields: Any) -> None:
+    def act(self, kind: ActionKind, what: str | None = None, **fields: Any) -> None:
         thread = self.event.thread
         assert thread is not None
         self.actions.append(Action(kind=kind, key=self.key(what or kind), platform=self.event.platform,
