@@ -1,5 +1,5 @@
 """The `cobot` command: serve, demo, deliveries, db; outbox and notify (bot.cli_notify); stats, contributors,
-leaderboard and award (bot.cli_community)."""
+leaderboard and award (bot.cli_community); campaign (bot.cli_campaign)."""
 
 from __future__ import annotations
 
@@ -144,12 +144,13 @@ def upgrade(config_file: str | None) -> None:
 
 
 def _register_more_commands() -> None:
+    from bot.cli_campaign import campaign
     from bot.cli_community import award, contributors, leaderboard, stats
     from bot.cli_notify import notify, outbox
 
     main.add_command(outbox)
     main.add_command(notify)
-    for command in (stats, contributors, leaderboard, award):
+    for command in (stats, contributors, leaderboard, award, campaign):
         main.add_command(command)
 
 

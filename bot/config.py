@@ -10,11 +10,12 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.badges import BadgeSettings
 from bot.commands.settings import CommandSettings, SlackSettings
 from bot.notifiers.settings import NotifySettings
+from campaigns.settings import Campaign, check_campaigns
 
 Language = Literal["zh", "en"]
 PlatformName = Literal["github", "gitee"]
@@ -125,6 +126,12 @@ class OutboxSettings(Section):
     lease_seconds: float = Field(300.0, gt=0)  # an action being sent by a process that died is sent again after
 
 
+class SchedulerSettings(Section):
+    enabled: bool = True
+    tick_seconds: float = Field(60.0, ge=1)  # every campaign is ticked at least this often
+    leader_check_seconds: float = Field(10.0, gt=0)  # how soon another replica takes over from one that died
+
+
 class Settings(Section):
     server: ServerSettings = ServerSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -138,6 +145,21 @@ class Settings(Section):
     commands: CommandSettings = CommandSettings()
     slack: SlackSettings = SlackSettings()
     badges: BadgeSettings = BadgeSettings()
+    campaigns: list[Campaign] = []
+    scheduler: SchedulerSettings = SchedulerSettings()
+
+    @model_validator(mode="after")
+    def _campaigns_fit_the_community(self) -> Settings:
+        check_campaigns(self.campaigns, [(repo.platform, repo.name) for repo in self.community.repos])
+        badges = self.badges.catalogue()
+        for index, campaign in enumerate(self.campaigns):
+            badge = getattr(campaign, "badge", None)
+            if badge is not None and badge not in badges:
+                raise ValueError(f"campaigns[{index}].badge: unknown badge {badge!r} (badges: {', '.join(badges)})")
+        return self
+
+    def campaign(self, name: str) -> Campaign | None:
+        return next((campaign for campaign in self.campaigns if campaign.name == name), None)
 
     def forge(self, platform: str) -> ForgeSettings:
         return self.github if platform == "github" else self.gitee
@@ -165,7 +187,8 @@ def _format_validation_error(error: ValidationError, source: str) -> str:
     lines = [f"invalid configuration in {source}:"]
     for item in error.errors():
         key = ".".join(str(part) for part in item["loc"])
-        lines.append(f"  {key}: {item['msg']}")
+        message = item["msg"].removeprefix("Value error, ")
+        lines.append(f"  {key}: {message}" if key else f"  {message}")
     return "\n".join(lines)
 
 
@@ -200,10 +223,24 @@ def load_settings(explicit: str | None = None, env: dict[str, str] | None = None
     path = config_path(explicit)
     if path is None:
         return settings_from_mapping({}, "defaults", env)
+    data = _read_toml(path)
+    for pattern in data.pop("include", []) if isinstance(data.get("include"), list) else []:
+        matches = sorted(path.parent.glob(str(pattern)))
+        if not matches:
+            raise ConfigError(f"invalid configuration in {path}:\n  include: {pattern!r} matches no file")
+        for included in matches:
+            for name, value in _read_toml(included).items():
+                if name != "campaigns":
+                    raise ConfigError(f"invalid configuration in {included}:\n  {name}: an included file holds "
+                                      "[[campaigns]] only")
+                data.setdefault("campaigns", []).extend(value)
+    return settings_from_mapping(data, str(path), env)
+
+
+def _read_toml(path: Path) -> dict:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"configuration file not found: {path}") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path} is not valid TOML: {error}") from None
-    return settings_from_mapping(data, str(path), env)

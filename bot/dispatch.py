@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.events import Event
 from bot.routing import Route, Router
+from campaigns import camp, hackathon
 from handlers import commands, notify, tracking, welcome
 
 # Order matters: tracking records state first, so later handlers see this event's thread and contributor.
@@ -11,6 +12,8 @@ ROUTERS: tuple[Router, ...] = (
     tracking.router,
     welcome.router,
     commands.router,
+    hackathon.router,  # submissions and their points
+    camp.router,
     notify.router,
 )
 

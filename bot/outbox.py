@@ -90,8 +90,9 @@ class WriteRate:
             self._next[key] = max(now, due) + self._interval.get(key, 1.0)
 
 
-def describe(row: OutboxAction) -> str:
-    payload = row.payload
+def describe(row: OutboxAction | Action) -> str:
+    """An action in a line: what it does, where (a stored row, or an action not stored yet)."""
+    payload = row.payload if isinstance(row, OutboxAction) else row.payload()
     where = f"{row.platform} {row.repo}#{row.number}"
     if row.kind == "comment":
         return f"comment on {where}: {payload.get('body', '')[:200]!r}"

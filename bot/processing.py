@@ -1,6 +1,7 @@
 """What happens after a delivery is acknowledged: the inbox worker runs the handlers, the outbox dispatcher
-performs the actions they decided. Both run together, in the server process (`inbox.worker = "thread"`) or in a
-process of their own (`"process"`, see `bot.worker_process`); either way they make way for the inbox writer."""
+performs the actions they decided, and the scheduler ticks the campaigns. They run together, in the server
+process (`inbox.worker = "thread"`) or in a process of their own (`"process"`, see `bot.worker_process`); either
+way they make way for the inbox writer."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ from bot.notifiers.registry import build_notifiers
 from bot.notifiers.urls import outbound_session
 from bot.outbox import Dispatcher, WriteRate
 from bot.platforms.registry import forge_clients, webhook_platforms
+from bot.scheduler import Scheduler
 from bot.store.db import Database
 from bot.store.writing import WritingFlag
+from campaigns.runner import CampaignRunner
 
 log = logging.getLogger("cobot")
 
@@ -39,6 +42,10 @@ class Processing:
         self._owns_pipeline = pipeline is None
         self.pipeline = pipeline or Pipeline(db, settings, clock, webhook_platforms(settings))
         self.worker = Worker(self.pipeline, self._pool, self.dispatcher.wake, writing)
+        self.scheduler: Scheduler | None = None
+        if settings.scheduler.enabled:
+            runner = CampaignRunner(db, settings, clock)
+            self.scheduler = Scheduler(settings.scheduler, db, runner, clock, [c.name for c in settings.campaigns])
 
     def start(self) -> None:
         for name, client in self.clients.items():
@@ -46,11 +53,15 @@ class Processing:
                 log.warning("no %s token: outbox actions on %s are a dry run (logged, not performed)", name, name)
         self.worker.start()
         self.dispatcher.start()
+        if self.scheduler is not None:
+            self.scheduler.start()
 
     def wake(self) -> None:
         self.worker.wake()
 
     async def stop(self) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.stop()
         await self.worker.stop()
         await self.dispatcher.stop()
         for client in self.clients.values():

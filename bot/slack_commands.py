@@ -35,6 +35,7 @@ from bot.notifiers.text import slack_mrkdwn
 from bot.notifiers.urls import outbound_session
 from bot.render import render
 from bot.store.db import Database
+from campaigns.views import campaign_views, render_view
 
 log = logging.getLogger("cobot.slack")
 
@@ -193,6 +194,8 @@ class SlackCommands:
 
     def _leaderboard(self, member: SlackUser | None, user_id: str, args: tuple[str, ...]) -> SlackAnswer:
         settings = self._settings
+        if args:
+            return self._campaign_view(args[0])
         days = settings.commands.leaderboard_days
         with self._db.reading() as conn:
             standings = community.leaderboard(conn, self._clock(), days, settings.commands.leaderboard_size)
@@ -218,6 +221,28 @@ class SlackCommands:
             return SlackAnswer(render("commands/awarded", language, **values), in_channel=True)
         return SlackAnswer(render("commands/award_held", language, **values))
 
+    def _campaign(self, member: SlackUser | None, user_id: str, args: tuple[str, ...]) -> SlackAnswer:
+        verb = args[0].lower()
+        if verb == "show" and len(args) == 2:
+            return self._campaign_view(args[1])
+        if verb == "list" and len(args) == 1:
+            with self._db.reading() as conn:
+                views = campaign_views(conn, self._settings, self._clock())
+            return SlackAnswer(render("commands/slack_campaigns", self._language, views=views))
+        spec = SLACK_COMMANDS["campaign"]
+        return SlackAnswer(render("commands/usage", self._language, problem=render(
+            "commands/problem_verb", self._language, value=" ".join(args), verbs=["list", "show NAME"],
+            command="cobot campaign"), usage=f"/cobot {spec.usage}", example=spec.examples[0]))
+
+    def _campaign_view(self, name: str) -> SlackAnswer:
+        found = self._settings.campaign(name.lower())
+        if found is None:
+            names = [campaign.name for campaign in self._settings.campaigns]
+            return SlackAnswer(render("commands/slack_no_campaign", self._language, name=name, names=names))
+        with self._db.reading() as conn:
+            [view] = campaign_views(conn, self._settings, self._clock(), only=found.name)
+        return SlackAnswer(render_view(view, self._language))
+
     def _help(self, member: SlackUser | None, user_id: str, args: tuple[str, ...]) -> SlackAnswer:
         return SlackAnswer(render("commands/slack_help", self._language, specs=SLACK_LIST, lang=self._language))
 
@@ -225,7 +250,7 @@ class SlackCommands:
 SubCommand = Callable[[SlackCommands, SlackUser | None, str, tuple[str, ...]], SlackAnswer]
 SUB_COMMANDS: dict[str, SubCommand] = {
     "stats": SlackCommands._stats, "leaderboard": SlackCommands._leaderboard, "award": SlackCommands._award,
-    "help": SlackCommands._help,
+    "campaign": SlackCommands._campaign, "help": SlackCommands._help,
 }
 
 

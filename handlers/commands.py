@@ -32,6 +32,9 @@ from bot.context import HandlerContext
 from bot.events import Action, ActionKind, Event
 from bot.routing import Router
 from bot.store.records import StoredThread
+from campaigns import camp, hackathon
+from campaigns.base import CampaignContext, Reply
+from campaigns.settings import CampSettings, HackathonSettings
 
 router = Router("commands")
 
@@ -73,10 +76,12 @@ class Call:
         return f"cmd:{hashlib.sha256(where.encode()).hexdigest()[:24]}:{self.index}:{what}"
 
     def reply(self, message_id: str, **values: Any) -> None:
-        """Answer the command (once: a command has one reply, whatever it says)."""
+        """Answer the command (once: a command has one reply, whatever it says). `message_id` names a template
+        of bot/templates/LANG/commands/, or of another folder when it holds a slash (`campaigns/…`)."""
         comment = self.event.comment
         assert comment is not None
-        message = self.ctx.render(f"commands/{message_id}", self.language, **values)
+        template = message_id if "/" in message_id else f"commands/{message_id}"
+        message = self.ctx.render(template, self.language, **values)
         body = self.ctx.render("commands/reply", self.language, login=self.login, message=message,
                                line=self.command.line, url=comment.url or "")
         self.act("comment", "reply", body=body, language=self.language)
@@ -158,11 +163,36 @@ def _holding(names: list[str], present: list[str]) -> list[str]:
     return [by_case[name.lower()] for name in names if name.lower() in by_case]
 
 
+def _campaign_context(call: Call) -> CampaignContext:
+    """For campaigns: this delivery's transaction, at the moment the comment was written."""
+    return CampaignContext(conn=call.ctx.conn, settings=call.ctx.settings, now=call.event.occurred_at)
+
+
+def _campaign_reply(call: Call, reply: Reply) -> None:
+    if reply.assign:
+        call.act("assign", logins=reply.assign)
+    if reply.unassign:
+        call.act("unassign", logins=reply.unassign)
+    call.reply(f"campaigns/{reply.template}", **reply.values)
+
+
+def _hackathon_of(call: Call) -> HackathonSettings | None:
+    stored = call.stored
+    return hackathon.task_of(call.ctx.settings, call.ctx.conn, stored.platform, stored.repo, stored.number,
+                             stored.labels, now=call.event.occurred_at)
+
+
 # -- the commands ------------------------------------------------------------------------------------------------
 
 
 def claim(call: Call) -> None:
     stored = call.stored
+    task_of = _hackathon_of(call)
+    if task_of is not None and stored.state == "open":  # a hackathon task: a limit per person, claims expire
+        person = call.ctx.settings.person_for(call.event.platform, call.login)
+        where = (stored.platform, stored.repo, stored.number)
+        _campaign_reply(call, hackathon.claim(task_of, _campaign_context(call), where, person, call.login))
+        return
     if stored.state != "open":
         call.reply("claim_closed")
     elif _holding([call.login], stored.assignees):
@@ -175,6 +205,13 @@ def claim(call: Call) -> None:
 
 
 def unclaim(call: Call) -> None:
+    task_of = _hackathon_of(call)
+    if task_of is not None:
+        stored = call.stored
+        person = call.ctx.settings.person_for(call.event.platform, call.login)
+        where = (stored.platform, stored.repo, stored.number)
+        _campaign_reply(call, hackathon.unclaim(task_of, _campaign_context(call), where, person, call.login))
+        return
     held = _holding([call.login], call.stored.assignees)
     if held:
         call.act("unassign", logins=tuple(held))
@@ -311,6 +348,23 @@ def award(call: Call) -> None:
         call.reply("awarded", **values)
 
 
+def campaign(call: Call) -> None:
+    verb, name = call.command.args
+    verb = verb.lower()
+    if verb not in ("join", "leave"):
+        _usage(call, call.ctx.render("commands/problem_verb", call.language, value=verb, verbs=["join", "leave"]))
+        return
+    settings = call.ctx.settings
+    found = settings.campaign(name.lower())
+    if not isinstance(found, CampSettings):
+        camps = [c.name for c in settings.campaigns if isinstance(c, CampSettings)]
+        call.reply("campaigns/camp_unknown", name=name, camps=camps)
+        return
+    person = settings.person_for(call.event.platform, call.login)
+    act = camp.join if verb == "join" else camp.leave
+    _campaign_reply(call, act(found, _campaign_context(call), person, call.event.platform, call.login))
+
+
 def help_(call: Call) -> None:
     table = markdown_table(COMMAND_LIST, call.language, call.ctx.settings.commands.require)
     call.reply("help", table=table)
@@ -319,5 +373,6 @@ def help_(call: Call) -> None:
 RUNNERS: dict[str, Runner] = {
     "claim": claim, "unclaim": unclaim, "assign": assign, "unassign": unassign, "label": label,
     "remove-label": remove_label, "good-first-issue": good_first_issue, "help-wanted": help_wanted,
-    "close": close, "reopen": reopen, "stats": stats, "leaderboard": leaderboard, "award": award, "help": help_,
+    "close": close, "reopen": reopen, "stats": stats, "leaderboard": leaderboard, "award": award,
+    "campaign": campaign, "help": help_,
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.commands.parser import only_commands
 from bot.context import HandlerContext
 from bot.events import Actor, Event
 from bot.routing import Router
@@ -17,6 +18,14 @@ def _remember(ctx: HandlerContext, event: Event, actor: Actor) -> tuple[str, boo
     return person, is_bot
 
 
+def _activity_kind(event: Event) -> str:
+    """What the activity log calls this event: its kind, except that a comment holding nothing but slash commands
+    (`/claim`, `/label bug`) is logged as a `command`, which no activity measure counts."""
+    if event.kind == "comment.created" and event.comment is not None and only_commands(event.comment.body):
+        return "command"
+    return event.kind
+
+
 @router.on("*")
 def record(event: Event, ctx: HandlerContext) -> None:
     records.upsert_repo(ctx.later, event.platform, event.repo.full_name, event.repo.url,
@@ -24,7 +33,7 @@ def record(event: Event, ctx: HandlerContext) -> None:
     person, is_bot = _remember(ctx, event, event.actor)
     thread = event.thread
     records.log_activity(ctx.later, delivery_id=ctx.delivery_id, platform=event.platform,
-                         repo=event.repo.full_name, kind=event.kind, actor=event.actor.login, person=person,
+                         repo=event.repo.full_name, kind=_activity_kind(event), actor=event.actor.login, person=person,
                          is_bot=is_bot, number=thread.number if thread else None, when=event.occurred_at)
     if thread is None:
         return

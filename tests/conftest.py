@@ -88,7 +88,10 @@ def make_settings(database_url: str) -> Callable[..., Settings]:
             "community": {"name": "Test Community", "maintainers": ["maintainer-max"]},
         }
         for name, values in sections.items():
-            data.setdefault(name, {}).update(values)
+            if isinstance(values, list):  # campaigns: a list of tables
+                data[name] = values
+            else:
+                data.setdefault(name, {}).update(values)
         return settings_from_mapping(data, "test", env={})
     return build
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.commands.parser import parse_commands
+from bot.commands.parser import only_commands, parse_commands
 
 CASES = [
     ("plain", "/claim", [("claim", ())]),
@@ -48,3 +48,11 @@ def test_comments_parse_to_their_commands(body, expected):
 def test_each_command_keeps_its_line_as_written_for_the_reply_to_quote():
     [command] = parse_commands("Please:\n  ／label：bug  \n")
     assert command.line == "／label：bug"
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ("/claim", True), ("/label bug\n\n/assign @a", True), ("> Can someone take this?\n/claim", True),
+    ("/claim\nI'll send a PR tomorrow.", False), ("Thanks!", False), ("", False), ("```\n/close\n```", False),
+])
+def test_a_comment_of_nothing_but_commands_is_told_apart(body, expected):
+    assert only_commands(body) is expected

@@ -149,7 +149,8 @@ async def test_leaderboard(slack):
     text = (await answer_of(await slack("leaderboard")))["text"]
     # alice: sqrt(2 × 2.2235) = 2.11 for two issues; bob: sqrt(4.0679) = 2.02 for a PR
     assert "1. *alice*: 2.11" in text and "2. *bob*: 2.02" in text
-    assert "takes no arguments" in (await answer_of(await slack("leaderboard weekly")))["text"]
+    assert "takes at most 1 argument" in (await answer_of(await slack("leaderboard a b")))["text"]
+    assert "There is no campaign `weekly`" in (await answer_of(await slack("leaderboard weekly")))["text"]
 
 
 async def test_a_maintainer_awards_a_badge_in_the_channel_once(slack, seeded):

@@ -79,3 +79,10 @@ def parse_commands(body: str) -> list[ParsedCommand]:
             seen.add((command.name, command.args))
             commands.append(command)
     return commands
+
+
+def only_commands(body: str) -> bool:
+    """Whether a comment says nothing but commands (quoted lines aside): it is then no contribution in itself."""
+    lines = [unicodedata.normalize("NFKC", raw).strip() for raw in _without_html_comments(body).splitlines()]
+    said = [line for line in lines if line and not line.startswith(">")]
+    return bool(said) and all(COMMAND_LINE.match(line) for line in said)

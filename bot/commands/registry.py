@@ -80,6 +80,8 @@ COMMAND_LIST: tuple[CommandSpec, ...] = (
           "/leaderboard", max_args=0),
     _spec("award", "/award BADGE @user", M, "award a badge", "授予徽章", "/award docs-hero @alice",
           min_args=2, max_args=2),
+    _spec("campaign", "/campaign join|leave NAME", C, "join or leave a training camp", "加入或退出训练营",
+          "/campaign join spring-camp", min_args=2, max_args=2),
     _spec("help", "/help", C, "list the commands", "列出所有命令", "/help", max_args=0),
 )
 COMMANDS: dict[str, CommandSpec] = {spec.name: spec for spec in COMMAND_LIST}
@@ -88,8 +90,12 @@ COMMANDS: dict[str, CommandSpec] = {spec.name: spec for spec in COMMAND_LIST}
 SLACK_LIST: tuple[CommandSpec, ...] = (
     _spec("stats", "stats [user]", C, "someone's contributions (yours without a name)",
           "查看贡献统计（不写则为自己）", "/cobot stats", "/cobot stats github:alice", max_args=1),
-    _spec("leaderboard", "leaderboard", C, "the most active contributors lately", "近期最活跃的贡献者排行",
-          "/cobot leaderboard", max_args=0),
+    _spec("leaderboard", "leaderboard [campaign]", C, "the most active contributors lately, or a campaign's standings",
+          "近期最活跃的贡献者排行，或某个活动的排名", "/cobot leaderboard", "/cobot leaderboard spring-hackathon",
+          max_args=1),
+    _spec("campaign", "campaign list|show NAME", C, "the campaigns, or one campaign's state",
+          "列出活动，或查看某个活动", "/cobot campaign list", "/cobot campaign show spring-hackathon", min_args=1,
+          max_args=2),
     _spec("award", "award BADGE user", M, "award a badge", "授予徽章", "/cobot award docs-hero github:alice",
           min_args=2, max_args=2),
     _spec("help", "help", C, "list the sub-commands", "列出所有子命令", "/cobot help", max_args=0),
@@ -123,7 +129,8 @@ def markdown_table(specs: tuple[CommandSpec, ...], language: str = "en", overrid
     for spec in specs:
         example = spec.examples[0] if spec.examples else spec.usage
         who = spec.who(language, required_role(spec, overrides or {}))
-        lines.append(f"| `{spec.usage}` | {who} | {spec.summary[language]} | `{example}` |")
+        usage, example = (text.replace("|", "\\|") for text in (spec.usage, example))  # a pipe ends a cell
+        lines.append(f"| `{usage}` | {who} | {spec.summary[language]} | `{example}` |")
     return "\n".join(lines)
 
 

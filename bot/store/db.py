@@ -88,6 +88,17 @@ def inbox_url(url: str) -> str:
     return "sqlite:///" + str(path.with_name(f"{path.stem}-inbox{path.suffix or '.db'}"))
 
 
+def scheduler_url(url: str) -> str:
+    """Where the scheduler keeps its jobs. PostgreSQL: the same database (table `apscheduler_jobs`). SQLite: a file
+    of its own (`cobot.db` → `cobot-scheduler.db`): APScheduler reads and writes its jobs on the event loop, which
+    must never wait for the main file's write lock that processing holds."""
+    url = normalise_url(url)
+    if not url.startswith("sqlite:///") or url == "sqlite:///:memory:":
+        return url
+    path = Path(url.removeprefix("sqlite:///"))
+    return "sqlite:///" + str(path.with_name(f"{path.stem}-scheduler{path.suffix or '.db'}"))
+
+
 class Database:
     """One engine and its session factory; `inbox` is where the deliveries are (see `inbox_url`)."""
 

@@ -1,0 +1,160 @@
+"""What every campaign kind shares: its context (store, settings, clock), its effective window and status, the
+ledger of what it did once, and how it announces.
+
+A kind is a module of `campaigns/` (see `campaigns.registry`) with:
+- `jobs(campaign, now) -> list[JobSpec]`: the moments it wants to be woken at (its announcements, due dates,
+  weekly posts); every campaign is also ticked every `scheduler.tick_seconds`;
+- `tick(campaign, ctx) -> list[Action]`: everything due at `ctx.now`, decided once (the ledger), so a tick run
+  twice, late, or after a restart neither repeats nor skips anything; it returns `ctx.actions`, which the
+  helpers below (`announce`, `comment`, `act`) fill;
+- `view(campaign, conn, settings, now, participant=None) -> dict`: what `cobot campaign show` and Slack show;
+- optionally `router`: its event handlers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import Connection, select
+
+from bot.config import Settings
+from bot.events import Action
+from bot.render import render
+from bot.store.db import dialect_insert
+from bot.store.tables import CampaignEvent, CampaignState
+from campaigns.settings import CampaignBase
+
+CAMPAIGN_EVENT = CampaignEvent.__table__  # type: ignore[attr-defined]
+CAMPAIGN_STATE = CampaignState.__table__  # type: ignore[attr-defined]
+
+Status = Literal["scheduled", "running", "ended"]
+
+
+@dataclass(frozen=True, slots=True)
+class Every:
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class At:
+    moment: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Weekly:
+    weekday: str  # monday … sunday
+    time: str  # HH:MM
+    timezone: str
+
+
+@dataclass(frozen=True, slots=True)
+class Monthly:
+    day: int
+    time: str
+    timezone: str
+
+
+@dataclass(frozen=True, slots=True)
+class JobSpec:
+    """A moment a campaign wants to be ticked at; `id` is stable across restarts (the job store keeps it)."""
+
+    id: str
+    when: Every | At | Weekly | Monthly
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    start: datetime
+    end: datetime | None
+    closed_early: bool = False
+
+    def status(self, now: datetime) -> Status:
+        if now < self.start:
+            return "scheduled"
+        if self.end is not None and now >= self.end:
+            return "ended"
+        return "running"
+
+    def contains(self, moment: datetime) -> bool:
+        return self.start <= moment and (self.end is None or moment < self.end)
+
+
+def window(conn: Connection, campaign: CampaignBase) -> Window:
+    """The campaign's window as config sets it and as `cobot campaign start|close` changed it."""
+    row = conn.execute(select(CAMPAIGN_STATE.c.started_at, CAMPAIGN_STATE.c.closed_at)
+                       .where(CAMPAIGN_STATE.c.campaign == campaign.name)).one_or_none()
+    start, end = campaign.start, campaign.end
+    if row is not None and row.started_at is not None and row.started_at < start:
+        start = row.started_at
+    closed_early = False
+    if row is not None and row.closed_at is not None and (end is None or row.closed_at < end):
+        end, closed_early = row.closed_at, True
+    return Window(start, end, closed_early)
+
+
+def set_state(conn: Connection, campaign: str, **changes: datetime) -> None:
+    """Record `started_at` or `closed_at` for a campaign (the first value recorded wins)."""
+    insert = dialect_insert(conn.dialect.name)(CAMPAIGN_STATE).values(campaign=campaign, **changes)
+    conn.execute(insert.on_conflict_do_nothing(index_elements=["campaign"]))
+    for name, value in changes.items():
+        column = CAMPAIGN_STATE.c[name]
+        conn.execute(CAMPAIGN_STATE.update().where(CAMPAIGN_STATE.c.campaign == campaign, column.is_(None))
+                     .values({name: value}))
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a campaign answers to a command (`/claim` on a task, `/campaign join`): a message from
+    `bot/templates/{zh,en}/campaigns/TEMPLATE.md.j2`, and the assignments that go with it."""
+
+    template: str
+    values: dict[str, Any] = field(default_factory=dict)
+    assign: tuple[str, ...] = ()
+    unassign: tuple[str, ...] = ()
+
+
+@dataclass
+class CampaignContext:
+    """A tick's (or an event handler's) view of the world: one transaction, settings, and the time."""
+
+    conn: Connection
+    settings: Settings
+    now: datetime
+    actions: list[Action] = field(default_factory=list)
+
+    def window(self, campaign: CampaignBase) -> Window:
+        return window(self.conn, campaign)
+
+    def language(self, campaign: CampaignBase) -> str:
+        return campaign.language or self.settings.community.language
+
+    def once(self, campaign: CampaignBase, key: str, **detail: Any) -> bool:
+        """Record that `key` happened for this campaign; False when it already had (so: do it only if True)."""
+        insert = dialect_insert(self.conn.dialect.name)(CAMPAIGN_EVENT).values(
+            campaign=campaign.name, key=key, at=self.now, detail=detail)
+        return self.conn.execute(insert.on_conflict_do_nothing().returning(CAMPAIGN_EVENT.c.id)).first() is not None
+
+    def happened(self, campaign: CampaignBase, key: str) -> bool:
+        return self.conn.execute(select(CAMPAIGN_EVENT.c.id).where(
+            CAMPAIGN_EVENT.c.campaign == campaign.name, CAMPAIGN_EVENT.c.key == key)).first() is not None
+
+    def announce(self, campaign: CampaignBase, key: str, template: str, **values: Any) -> None:
+        """A notification (topic `campaign`) to the channels `[notify]` routes campaigns to, rendered from
+        `bot/templates/{zh,en}/campaigns/TEMPLATE` (and `TEMPLATE_title`) in each channel's language."""
+        values = {"campaign": campaign.name, "title": campaign.title, **values}
+        self.actions.append(Action(kind="notify", key=f"campaign:{campaign.name}:{key}", topic="campaign",
+                                   template=f"campaigns/{template}", values=tuple(values.items())))
+
+    def comment(self, campaign: CampaignBase, key: str, where: tuple[str, str, str], is_pr: bool, template: str,
+                **values: Any) -> None:
+        """A comment on an issue or PR (platform, repo, number), in the campaign's language."""
+        language = self.language(campaign)
+        body = render(f"campaigns/{template}", language, campaign=campaign.name, title=campaign.title, **values)
+        platform, repo, number = where
+        self.actions.append(Action(kind="comment", key=f"campaign:{campaign.name}:{key}", platform=platform,
+                                   repo=repo, number=number, is_pr=is_pr, body=body, language=language))
+
+    def act(self, action: Action) -> None:
+        self.actions.append(action)

@@ -1,0 +1,164 @@
+"""Leaderboards: a ranking posted every week, every month, or once at the end of a campaign.
+
+People are ranked by activity (OpenDigger's, see bot.metrics) or by the points they scored in a hackathon
+(`points_from`), over the period just ended; bots never count and maintainers may be left out. Each post is made
+once per period (the ledger), shows each person's rank in the previous post beside the new one, and is kept
+(`leaderboard_entry`) so that the next post can.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from bot import community
+from bot.config import Settings
+from bot.events import Action
+from bot.metrics import PersonActivity, activity, ranking
+from bot.routing import Router
+from bot.store.db import dialect_insert
+from bot.store.tables import CampaignSubmission, LeaderboardEntry
+from campaigns.base import At, CampaignContext, JobSpec, Monthly, Weekly, window
+from campaigns.settings import LeaderboardSettings, weekly_times
+
+router = Router("leaderboard")
+
+ENTRY = LeaderboardEntry.__table__  # type: ignore[attr-defined]
+SUBMISSION = CampaignSubmission.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Period:
+    key: str  # 2026-W48, 2026-11, or "campaign"
+    start: datetime
+    end: datetime  # the moment it is posted
+
+
+@dataclass(frozen=True)
+class Line:
+    rank: int
+    person: str
+    name: str
+    score: float
+    previous: int | None  # the rank in the previous post (None: not in it)
+
+
+def jobs(campaign: LeaderboardSettings, now: datetime) -> list[JobSpec]:
+    name = f"campaign:{campaign.name}:post"
+    if campaign.period == "weekly":
+        return [JobSpec(name, Weekly(campaign.post_weekday, campaign.post_time, campaign.timezone))]
+    if campaign.period == "monthly":
+        return [JobSpec(name, Monthly(1, campaign.post_time, campaign.timezone))]
+    assert campaign.end is not None
+    return [JobSpec(name, At(campaign.end))] if campaign.end > now else []
+
+
+def periods(campaign: LeaderboardSettings, start: datetime, end: datetime | None, now: datetime) -> list[Period]:
+    """The periods whose post is due by `now`, oldest first. A weekly period is the seven days before the day of
+    its post (posted on Monday: last week, Monday to Sunday), a monthly one the month before; both in the
+    campaign's time zone, and none before the campaign's start."""
+    until = now if end is None else min(now, end)
+    if campaign.period == "campaign":
+        return [Period("campaign", start, end)] if end is not None and end <= now else []
+    zone = campaign.zone
+    found = []
+    if campaign.period == "weekly":
+        for moment in weekly_times(start, until, campaign.post_weekday, campaign.post_time, zone):
+            closed = datetime.combine(moment.astimezone(zone).date(), time(), zone)
+            if closed > start:
+                opened = closed - timedelta(days=7)
+                year, week, _ = opened.isocalendar()
+                found.append(Period(f"{year}-W{week:02d}", max(opened, start), closed))
+        return found
+    day = start.astimezone(zone).date().replace(day=1)
+    clock = time.fromisoformat(campaign.post_time)
+    while True:
+        day = _next_month(day)
+        if datetime.combine(day, clock, zone) > until:
+            return found
+        previous = _previous_month(day)
+        found.append(Period(f"{previous.year}-{previous.month:02d}",
+                            max(datetime.combine(previous, time(), zone), start), datetime.combine(day, time(), zone)))
+
+
+def _next_month(day: date) -> date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1]) + timedelta(days=1)
+
+
+def _previous_month(day: date) -> date:
+    return (day - timedelta(days=1)).replace(day=1)
+
+
+def scores(conn: Connection, settings: Settings, campaign: LeaderboardSettings, start: datetime, end: datetime
+           ) -> dict[str, PersonActivity]:
+    """Each person's score over [start, end): activity, or points scored in the hackathon `points_from`."""
+    exclude = ({settings.person_for(platform, login) for login in settings.community.maintainers
+                for platform in ("github", "gitee")} if campaign.exclude_maintainers else set())
+    if campaign.by == "activity":
+        return activity(conn, start, end, exclude=exclude)
+    rows = conn.execute(select(SUBMISSION.c.person, func.sum(SUBMISSION.c.points), func.count()).where(
+        SUBMISSION.c.campaign == campaign.points_from, SUBMISSION.c.status == "scored",
+        SUBMISSION.c.merged_at >= start, SUBMISSION.c.merged_at < end).group_by(SUBMISSION.c.person))
+    return {person: PersonActivity(person, float(points), {"tasks": count})
+            for person, points, count in rows if person not in exclude}
+
+
+def _lines(conn: Connection, settings: Settings, campaign: LeaderboardSettings, period: Period,
+           previous: dict[str, int]) -> list[Line]:
+    ranked = ranking(scores(conn, settings, campaign, period.start, period.end))[:campaign.size]
+    found = community.people(conn, [row.person for row in ranked])
+    return [Line(row.rank, row.person, found[row.person].name, row.score, previous.get(row.person))
+            for row in ranked]
+
+
+def _posted(conn: Connection, campaign: LeaderboardSettings, before: str | None = None) -> dict[str, int]:
+    """The ranks of the latest post (before the period `before`, if given)."""
+    query = select(ENTRY.c.period).where(ENTRY.c.campaign == campaign.name)
+    if before is not None:
+        query = query.where(ENTRY.c.period < before)
+    latest = conn.execute(query.order_by(ENTRY.c.period.desc()).limit(1)).scalar()
+    if latest is None:
+        return {}
+    rows = conn.execute(select(ENTRY.c.person, ENTRY.c.rank).where(ENTRY.c.campaign == campaign.name,
+                                                                   ENTRY.c.period == latest))
+    return {person: rank for person, rank in rows}
+
+
+def tick(campaign: LeaderboardSettings, ctx: CampaignContext) -> list[Action]:
+    span = ctx.window(campaign)
+    for period in periods(campaign, span.start, span.end, ctx.now):
+        if not ctx.once(campaign, f"post:{period.key}"):
+            continue
+        lines = _lines(ctx.conn, ctx.settings, campaign, period, _posted(ctx.conn, campaign, before=period.key))
+        if lines:
+            insert = dialect_insert(ctx.conn.dialect.name)(ENTRY).on_conflict_do_nothing()
+            ctx.conn.execute(insert, [{"campaign": campaign.name, "period": period.key, "person": line.person,
+                                       "rank": line.rank, "score": line.score, "posted_at": ctx.now}
+                                      for line in lines])
+        ctx.announce(campaign, f"post:{period.key}", "leaderboard_post", period=period.key,
+                     since=period.start.astimezone(campaign.zone).strftime("%Y-%m-%d"),
+                     until=(period.end - timedelta(seconds=1)).astimezone(campaign.zone).strftime("%Y-%m-%d"),
+                     by=campaign.by, lines=[line.__dict__ for line in lines])
+    return ctx.actions
+
+
+def view(campaign: LeaderboardSettings, conn: Connection, settings: Settings, now: datetime,
+         participant: str | None = None) -> dict[str, Any]:
+    """The standings so far in the current period, with the ranks of the latest post beside them."""
+    span = window(conn, campaign)
+    done = periods(campaign, span.start, span.end, now)
+    opened = done[-1].end if done and campaign.period != "campaign" else span.start
+    current_end = now if span.end is None else min(now, span.end)
+    current = Period("current", opened, max(current_end, opened))
+    lines = _lines(conn, settings, campaign, current, _posted(conn, campaign))
+    if participant is not None:
+        lines = [line for line in lines if participant in (line.person, line.name)]
+    return {"name": campaign.name, "title": campaign.title, "kind": campaign.kind, "status": span.status(now),
+            "start": span.start.isoformat(), "end": span.end.isoformat() if span.end else None,
+            "period": campaign.period, "by": campaign.by, "since": opened.isoformat(),
+            "posts": [period.key for period in done],
+            "standings": [line.__dict__ for line in lines]}

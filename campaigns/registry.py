@@ -1,0 +1,14 @@
+"""The campaign kinds, by the `kind` their config names; and their event handlers, for bot/dispatch.py."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from campaigns import camp, hackathon, leaderboard
+from campaigns.settings import CampaignBase
+
+KINDS: dict[str, ModuleType] = {"hackathon": hackathon, "training_camp": camp, "leaderboard": leaderboard}
+
+
+def kind_of(campaign: CampaignBase) -> ModuleType:
+    return KINDS[campaign.kind]  # type: ignore[attr-defined]
