@@ -13,6 +13,7 @@ from rich.table import Table
 from bot.cli_common import config_option, open_database, settings_or_exit
 from bot.clock import system_clock
 from bot.outbox import describe
+from campaigns.camp import UnknownParticipant
 from campaigns.runner import CampaignRunner, TickResult, UnknownCampaign
 from campaigns.views import campaign_views, render_view
 
@@ -58,8 +59,11 @@ def show(config_file: str | None, name: str, participant: str | None, as_json: b
         found = runner.campaign(name)
     except UnknownCampaign as error:
         raise click.ClickException(str(error)) from None
-    with db.reading() as conn:
-        views = campaign_views(conn, settings, system_clock(), only=found.name, participant=participant)
+    try:
+        with db.reading() as conn:
+            views = campaign_views(conn, settings, system_clock(), only=found.name, participant=participant)
+    except UnknownParticipant as error:
+        raise click.ClickException(str(error)) from None
     if as_json:
         click.echo(json.dumps(views[0], ensure_ascii=False, indent=2))
         return

@@ -5,6 +5,7 @@ Each feature owns its section model. A bad value stops start-up with a message n
 
 from __future__ import annotations
 
+import glob
 import os
 import tomllib
 from pathlib import Path
@@ -224,13 +225,18 @@ def load_settings(explicit: str | None = None, env: dict[str, str] | None = None
     if path is None:
         return settings_from_mapping({}, "defaults", env)
     data = _read_toml(path)
-    for pattern in data.pop("include", []) if isinstance(data.get("include"), list) else []:
-        matches = sorted(path.parent.glob(str(pattern)))
+    patterns = data.pop("include", [])
+    if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+        raise ConfigError(f"invalid configuration in {path}:\n  include: must be a list of file patterns, "
+                          'such as ["campaigns/*.toml"]')
+    for pattern in patterns:
+        matches = sorted(Path(found) for found in glob.glob(str(path.parent / pattern))
+                         if Path(found).resolve() != path.resolve())  # a pattern may match this file itself
         if not matches:
             raise ConfigError(f"invalid configuration in {path}:\n  include: {pattern!r} matches no file")
         for included in matches:
             for name, value in _read_toml(included).items():
-                if name != "campaigns":
+                if name != "campaigns" or not isinstance(value, list):
                     raise ConfigError(f"invalid configuration in {included}:\n  {name}: an included file holds "
                                       "[[campaigns]] only")
                 data.setdefault("campaigns", []).extend(value)

@@ -156,7 +156,8 @@ def view(campaign: LeaderboardSettings, conn: Connection, settings: Settings, no
     current = Period("current", opened, max(current_end, opened))
     lines = _lines(conn, settings, campaign, current, _posted(conn, campaign))
     if participant is not None:
-        lines = [line for line in lines if participant in (line.person, line.name)]
+        wanted = participant.lower()
+        lines = [line for line in lines if wanted in (line.person.lower(), line.name.lower())]
     return {"name": campaign.name, "title": campaign.title, "kind": campaign.kind, "status": span.status(now),
             "start": span.start.isoformat(), "end": span.end.isoformat() if span.end else None,
             "period": campaign.period, "by": campaign.by, "since": opened.isoformat(),

@@ -78,11 +78,13 @@ class CampaignRunner:
 
     def start(self, name: str, dry_run: bool = False) -> TickResult:
         """Start a campaign now, ahead of its configured start (a running campaign is left as it is)."""
-        return self._in_transaction(self.campaign(name), self._clock(), dry_run, started_at=self._clock())
+        now = self._clock()
+        return self._in_transaction(self.campaign(name), now, dry_run, started_at=now)
 
     def close(self, name: str, dry_run: bool = False) -> TickResult:
         """End a campaign now, ahead of its configured end: its final results are decided at once."""
-        return self._in_transaction(self.campaign(name), self._clock(), dry_run, closed_at=self._clock())
+        now = self._clock()
+        return self._in_transaction(self.campaign(name), now, dry_run, closed_at=now)
 
     def _in_transaction(self, campaign: CampaignBase, now: datetime, dry_run: bool, **state: datetime
                         ) -> TickResult:

@@ -59,7 +59,7 @@ class CampaignBase(Section):
     def _zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder of zones, such as "Europe"
             raise ValueError(f"unknown time zone {value!r} (an IANA name such as Asia/Shanghai)") from None
         return value
 

@@ -141,19 +141,23 @@ async def test_gitee_permission_makes_a_maintainer(forge, forge_harness):
 # -- the actions, performed -----------------------------------------------------------------------------------------
 
 
-async def test_command_actions_are_performed_on_github(forge, forge_harness, clock):
-    forge.seed_thread(GITHUB, "acme/rocket", "1", labels=["wontfix"])
-    talk = Commenter(forge_harness)
-    await talk.say("tina-triage", "/label bug\n/remove-label wontfix\n/assign @carol", labels=("wontfix",))
-    await talk.say("alice", "/close")
-    clients = forge_clients(forge_harness.settings)
-    dispatcher = Dispatcher(forge_harness.db, forge_harness.settings.outbox, clock, clients,
-                            WriteRate({GITHUB: 100, GITEE: 100}))
+async def perform(harness, clock) -> None:
+    """What the outbox holds, done on the fake forges by a dispatcher with real clients."""
+    clients = forge_clients(harness.settings)
+    dispatcher = Dispatcher(harness.db, harness.settings.outbox, clock, clients, WriteRate({GITHUB: 100, GITEE: 100}))
     try:
         await dispatcher.dispatch_due()
     finally:
         for client in clients.values():
             await client.close()
+
+
+async def test_command_actions_are_performed_on_github(forge, forge_harness, clock):
+    forge.seed_thread(GITHUB, "acme/rocket", "1", labels=["wontfix"])
+    talk = Commenter(forge_harness)
+    await talk.say("tina-triage", "/label bug\n/remove-label wontfix\n/assign @carol", labels=("wontfix",))
+    await talk.say("alice", "/close")
+    await perform(forge_harness, clock)
     assert [(row.kind, row.status) for row in forge_harness.rows(OutboxAction)] == [
         ("label", "done"), ("unlabel", "done"), ("assign", "done"), ("close", "done")]
     assert forge.label_names(GITHUB, "acme/rocket", "1") == ["bug"]
@@ -168,14 +172,7 @@ async def test_a_claim_on_gitee_assigns_and_replies(forge, forge_harness, clock)
     payload["issue"]["assignee"] = None
     payload["issue"]["state"] = "open"
     await asyncio.to_thread(forge_harness.deliver, "Note Hook", payload, None, "gitee")
-    clients = forge_clients(forge_harness.settings)
-    dispatcher = Dispatcher(forge_harness.db, forge_harness.settings.outbox, clock, clients,
-                            WriteRate({GITHUB: 100, GITEE: 100}))
-    try:
-        await dispatcher.dispatch_due()
-    finally:
-        for client in clients.values():
-            await client.close()
+    await perform(forge_harness, clock)
     number = payload["issue"]["number"]
     assert forge.assignee_names(GITEE, GITEE_REPO, number) == ["newbie"]
     [reply] = forge.comment_bodies(GITEE, GITEE_REPO, number)

@@ -228,3 +228,149 @@ def test_the_signing_secret_comes_from_the_environment(make_settings, tmp_path, 
     monkeypatch.setenv("COBOT_SLACK_SIGNING_SECRET", "from-env")
     assert load_settings(str(path)).slack.signing_secret == "from-env"
     assert "from-env" not in repr(load_settings(str(path)))
+
+
+# -- campaigns ------------------------------------------------------------------------------------------------------
+
+CAMPAIGN_REPOS = [{"platform": "github", "name": "acme/rocket"}]
+SLACK_CAMPAIGNS = [
+    {"name": "slack-hack", "kind": "hackathon", "title": "Slack Hackathon", "start": "2026-10-26T00:00:00Z",
+     "end": "2026-11-09T00:00:00Z", "repos": ["github:acme/rocket"]},
+    {"name": "slack-camp", "kind": "training_camp", "title": "Slack Camp", "start": "2026-10-26T00:00:00Z",
+     "end": "2026-11-23T00:00:00Z", "participants": ["github:alice", "github:bob"],
+     "milestones": [{"id": "first-pr", "title": "Open a pull request", "due": "2026-11-16T00:00:00Z",
+                     "criteria": [{"event": "pr.opened"}]},
+                    {"id": "reviewer", "title": "Review one", "due": "2026-11-20T00:00:00Z",
+                     "criteria": [{"event": "review.submitted"}]}]},
+    {"name": "slack-board", "kind": "leaderboard", "title": "Hack Points", "period": "campaign", "by": "points",
+     "points_from": "slack-hack", "start": "2026-10-26T00:00:00Z", "end": "2026-11-09T00:00:00Z"},
+]
+# What the answers say, worked out from the deliveries below: #1 is hard (40 points), done by alice's merged PR 5;
+# #2 has no difficulty (the default, 10), claimed by bob. The camp's first tick enrolled alice and bob; alice's PR
+# meets "Open a pull request" (1 of 2 milestones), and neither milestone is due within a week: nobody is behind.
+CAMPAIGN_ANSWERS = {
+    "en": {
+        "list": ["The campaigns:",
+                 "- `slack-hack`: Slack Hackathon (hackathon, running, 2026-10-26 to 2026-11-09)",
+                 "- `slack-camp`: Slack Camp (training camp, running, 2026-10-26 to 2026-11-23)",
+                 "- `slack-board`: Hack Points (leaderboard, running, 2026-10-26 to 2026-11-09)",
+                 "`/cobot campaign show NAME` for one of them."],
+        "hackathon": ["*Slack Hackathon*",
+                      "A hackathon, running: 2026-10-26 00:00+00:00 to 2026-11-09 00:00+00:00.",
+                      "- acme/rocket#1 Item 1 (40 points): done in acme/rocket#5 by @alice",
+                      "- acme/rocket#2 Item 2 (10 points): claimed by @bob",
+                      "1. *alice*: 40 points (1 task)"],
+        "camp": ["*Slack Camp*", "A training camp, running: 2026-10-26 00:00+00:00 to 2026-11-23 00:00+00:00.",
+                 "- *Open a pull request* (`first-pr`), due 2026-11-16 00:00+00:00: pull requests opened: 1",
+                 "- alice (github): enrolled, milestones met 1/2", "- bob (github): enrolled, milestones met 0/2"],
+        "board": ["*Hack Points*", "A campaign-long leaderboard by points, running.", "1. *alice*: 40.00"],
+        "unknown": "There is no campaign `nope`. The campaigns: `slack-hack`, `slack-camp`, `slack-board`.",
+        "usage": "I could not read that: `{value}` is not something `/cobot campaign` does: say `list` or "
+                 "`show NAME`. Usage: `/cobot campaign list|show NAME`, for example `/cobot campaign list`.",
+        "arity": "I could not read that: ",
+    },
+    "zh": {
+        "list": ["当前的活动：",
+                 "- `slack-hack`：Slack Hackathon（黑客松，进行中，2026-10-26 至 2026-11-09）",
+                 "- `slack-camp`：Slack Camp（训练营，进行中，2026-10-26 至 2026-11-23）",
+                 "- `slack-board`：Hack Points（排行榜，进行中，2026-10-26 至 2026-11-09）",
+                 "输入 `/cobot campaign show NAME` 查看某个活动。"],
+        "hackathon": ["*Slack Hackathon*", "黑客松，进行中：2026-10-26 00:00+00:00 至 2026-11-09 00:00+00:00。",
+                      "- acme/rocket#1 Item 1（40 分）：已完成，@alice 的 acme/rocket#5",
+                      "- acme/rocket#2 Item 2（10 分）：已认领，@bob",
+                      "1. *alice*：40 分（1 个任务）"],
+        "camp": ["*Slack Camp*", "训练营（进行中）：2026-10-26 00:00+00:00 至 2026-11-23 00:00+00:00。",
+                 "- *Open a pull request*（`first-pr`），截止 2026-11-16 00:00+00:00：提交 PR 1 次",
+                 "- alice（github）：在读，完成里程碑 1/2", "- bob（github）：在读，完成里程碑 0/2"],
+        "board": ["*Hack Points*", "整个活动期间排行榜，按积分排名，进行中。", "1. *alice*：40.00"],
+        "unknown": "没有名为 `nope` 的活动。现有活动：`slack-hack`、`slack-camp`、`slack-board`。",
+        "usage": "这条命令我没看懂：`/cobot campaign` 不支持 `{value}`：请用 `list` 或 `show NAME`。"
+                 "用法：`/cobot campaign list|show NAME`，例如 `/cobot campaign list`。",
+        "arity": "这条命令我没看懂：",
+    },
+}
+
+
+@pytest.fixture(params=["en", "zh"])
+async def campaign_slack(request, aiohttp_client, make_settings, clock):
+    """`/cobot` in a community (English or Chinese) with a hackathon, a camp and a leaderboard, seeded through the
+    pipeline: the maintainer filed tasks #1 (hard) and #2; alice's PR 5 "Fixes #1" was merged; bob claimed #2;
+    the camp ticked once (at the clock's time, 2026-11-02 09:00)."""
+    from campaigns.runner import CampaignRunner
+    from tests.helpers import Harness
+    from tests.payloads import comment_event
+
+    settings = make_settings(slack={"signing_secret": SIGNING_SECRET},
+                             community={"language": request.param, "repos": CAMPAIGN_REPOS},
+                             campaigns=SLACK_CAMPAIGNS, welcome={"enabled": False})
+    harness = Harness(settings, clock)
+    filed = "2026-10-27T10:00:00Z"
+    harness.deliver("issues", issue_event("opened", 1, "maintainer-max", created=filed, labels=("hackathon", "hard")))
+    harness.deliver("issues", issue_event("opened", 2, "maintainer-max", created=filed, labels=("hackathon",)))
+    opened = pr_event("opened", 5, "alice", created="2026-10-28T10:00:00Z")
+    merged = pr_event("closed", 5, "alice", created="2026-10-28T10:00:00Z", state="closed",
+                      closed="2026-10-29T10:00:00Z", merged="2026-10-29T10:00:00Z")
+    for payload in (opened, merged):
+        payload["pull_request"]["body"] = "Fixes #1"
+        harness.deliver("pull_request", payload)
+    harness.deliver("issue_comment", comment_event(2, "maintainer-max", "bob", at="2026-11-01T10:00:00Z",
+                                                   body="/claim", created=filed, labels=("hackathon",)))
+    CampaignRunner(harness.db, settings, clock).tick("slack-camp")
+    client = await aiohttp_client(create_app(settings, clock, run_workers=False))
+
+    async def send(text: str) -> str:
+        body = form(text)
+        answer = await answer_of(await client.post("/slack/commands", data=body,
+                                                   headers=signed(body, int(clock().timestamp()))))
+        assert answer["response_type"] == "ephemeral"
+        return answer["text"]
+    send.language = request.param
+    yield send
+    harness.close()
+
+
+def answer_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line]
+
+
+async def test_campaign_list_names_each_campaign_with_its_kind_and_status(campaign_slack):
+    expected = CAMPAIGN_ANSWERS[campaign_slack.language]
+    assert answer_lines(await campaign_slack("campaign list")) == expected["list"]
+    assert answer_lines(await campaign_slack("campaign LIST")) == expected["list"]
+
+
+async def test_campaign_show_a_hackathon_camp_and_leaderboard(campaign_slack):
+    expected = CAMPAIGN_ANSWERS[campaign_slack.language]
+    for name, key in (("slack-hack", "hackathon"), ("slack-camp", "camp"), ("slack-board", "board")):
+        shown = answer_lines(await campaign_slack(f"campaign show {name}"))
+        for line in expected[key]:
+            assert line in shown, (line, shown)
+    assert await campaign_slack("campaign show Slack-Hack") == await campaign_slack("campaign show slack-hack")
+
+
+async def test_leaderboard_of_a_campaign_is_its_standings(campaign_slack):
+    expected = CAMPAIGN_ANSWERS[campaign_slack.language]
+    assert await campaign_slack("leaderboard slack-hack") == await campaign_slack("campaign show slack-hack")
+    assert expected["hackathon"][-1] in answer_lines(await campaign_slack("leaderboard slack-hack"))
+    assert expected["board"][-1] in answer_lines(await campaign_slack("leaderboard slack-board"))
+
+
+async def test_an_unknown_campaign_names_the_campaigns(campaign_slack):
+    expected = CAMPAIGN_ANSWERS[campaign_slack.language]
+    assert await campaign_slack("campaign show nope") == expected["unknown"]
+    assert await campaign_slack("leaderboard nope") == expected["unknown"]
+
+
+@pytest.mark.parametrize("text", ["campaign dance", "campaign show", "campaign list everything",
+                                  "campaign join slack-camp"])
+async def test_a_campaign_verb_it_does_not_know_gets_the_usage(campaign_slack, text):
+    expected = CAMPAIGN_ANSWERS[campaign_slack.language]
+    value = text.removeprefix("campaign ")
+    assert await campaign_slack(text) == expected["usage"].format(value=value)
+
+
+async def test_campaign_without_a_verb_or_with_too_many_words_gets_the_usage(campaign_slack):
+    expected = CAMPAIGN_ANSWERS[campaign_slack.language]
+    for text in ("campaign", "campaign show slack-hack now"):
+        answer = await campaign_slack(text)
+        assert answer.startswith(expected["arity"]) and "`/cobot campaign list|show NAME`" in answer
