@@ -159,3 +159,27 @@ def test_a_fresh_week_with_no_post_due_yet(board, clock):
     assert board.runner.tick("weekly-stars").actions == []
     clock.advance(timedelta(minutes=59).total_seconds())
     assert board.runner.tick("weekly-stars").actions == []
+
+
+def test_a_board_by_hackathon_points_counts_merges_inside_the_hackathon(make_harness, clock):
+    """Points come from the hackathon's scored submissions: a hard task (40) beats an easy one (10)."""
+    hack = {"name": "hack", "kind": "hackathon", "start": "2026-10-19T00:00:00Z", "end": "2026-11-02T00:00:00Z",
+            "repos": ["github:acme/rocket"]}
+    ranked = {**WEEKLY, "name": "hack-board", "title": "Hackathon points", "period": "campaign", "by": "points",
+              "points_from": "hack", "start": "2026-10-19T00:00:00Z", "end": "2026-11-02T00:00:00Z"}
+    clock.now = datetime(2026, 10, 20, 9, 0, tzinfo=UTC)
+    harness = make_harness(community={"repos": [{"platform": "github", "name": "acme/rocket"}]},
+                           campaigns=[hack, ranked], notify=NOTIFY)
+    at = iso(clock.now)
+    for number, difficulty in ((1, "hard"), (2, "easy")):
+        harness.deliver("issues", issue_event("opened", number, "maintainer-max", created=at,
+                                              labels=("hackathon", difficulty)))
+    for number, (author, task) in {10: ("bob", 1), 11: ("alice", 2)}.items():
+        merged = pr_event("closed", number, author, created=at, updated=at, state="closed", closed=at, merged=at)
+        merged["pull_request"]["body"] = f"Fixes #{task}"
+        harness.deliver("pull_request", merged)
+    clock.now = datetime(2026, 11, 2, 0, 0, tzinfo=UTC)
+    CampaignRunner(harness.db, harness.settings, clock).tick("hack-board")
+    [post] = [row for row in posts(harness) if row.key.startswith("campaign:hack-board:")]
+    assert "1. **bob**: 40 points (new)" in post.payload["body"]
+    assert "2. **alice**: 10 points (new)" in post.payload["body"]
