@@ -19,7 +19,8 @@ CONTRIBUTOR = Contributor.__table__  # type: ignore[attr-defined]
 BADGE_AWARD = BadgeAward.__table__  # type: ignore[attr-defined]
 
 # What makes someone a contributor (a star or a fork does not; nor does merging someone else's PR).
-CONTRIBUTION_KINDS = ("issue.opened", "pr.opened", "comment.created", "review.submitted", "push")
+CONTRIBUTION_KINDS = ("issue.opened", "pr.opened", "comment.created", "comment.diff", "comment.review",
+                      "review.submitted", "push")
 TOTAL_KINDS = {"issue.opened": "issues_opened", "pr.opened": "prs_opened", "review.submitted": "reviews",
                "comment.created": "comments"}
 

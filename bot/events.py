@@ -62,6 +62,9 @@ class Thread:
     body: str = ""
 
 
+CommentPlace = Literal["thread", "diff", "review"]
+
+
 @dataclass(frozen=True, slots=True)
 class Comment:
     id: str
@@ -69,6 +72,7 @@ class Comment:
     author: Actor
     created_at: datetime
     url: str | None = None
+    place: CommentPlace = "thread"  # the conversation; a line of a PR's diff (a review comment); a review's body
 
 
 @dataclass(frozen=True, slots=True)

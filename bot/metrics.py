@@ -1,10 +1,11 @@
 """Community metrics computed from the store.
 
 Activity follows OpenDigger's definition: for each developer, repo and calendar month,
-sqrt(0.5252·issue comments + 2.2235·issues opened + 4.0679·PRs opened + 0.7427·PR reviews + 2.0339·PRs merged),
-the merged PR counting for its author; a developer's activity over a window is the sum over their repos and
-months. cobot records a review as one `review.submitted` (OpenDigger counts review comments; a review's body is
-also recorded as a comment). Bots never count.
+sqrt(0.5252·issue comments + 2.2235·issues opened + 4.0679·PRs opened + 0.7427·PR review comments + 2.0339·PRs
+merged), the merged PR counting for its author; a developer's activity over a window is the sum over their repos
+and months. Issue comments are the comments of issue and PR conversations (`comment.created`), review comments
+those on a line of a PR's diff (`comment.diff`); a review itself, its body and a comment of nothing but commands
+do not count (GH Archive's PullRequestReviewEvent is not in the formula). Bots never count.
 """
 
 from __future__ import annotations
@@ -27,10 +28,11 @@ WEIGHTS: dict[str, float] = {
     "comment.created": 0.5252,
     "issue.opened": 2.2235,
     "pr.opened": 4.0679,
-    "review.submitted": 0.7427,
+    "comment.diff": 0.7427,
     "pr.merged": 2.0339,  # counted for the PR's author, from the thread
+    "review.submitted": 0.0,  # counted for the record, weighs nothing
 }
-COUNTED_KINDS = ("comment.created", "issue.opened", "pr.opened", "review.submitted")
+COUNTED_KINDS = ("comment.created", "issue.opened", "pr.opened", "comment.diff", "review.submitted")
 
 
 @dataclass

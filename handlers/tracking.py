@@ -18,12 +18,19 @@ def _remember(ctx: HandlerContext, event: Event, actor: Actor) -> tuple[str, boo
     return person, is_bot
 
 
+COMMENT_KINDS = {"thread": "comment.created", "diff": "comment.diff", "review": "comment.review"}
+
+
 def _activity_kind(event: Event) -> str:
-    """What the activity log calls this event: its kind, except that a comment holding nothing but slash commands
-    (`/claim`, `/label bug`) is logged as a `command`, which no activity measure counts."""
-    if event.kind == "comment.created" and event.comment is not None and only_commands(event.comment.body):
+    """What the activity log calls this event: its kind, except for comments, told apart as the activity measures
+    need: `comment.created` in a conversation, `comment.diff` on a line of a PR's diff (a review comment),
+    `comment.review` for a review's body; and a comment holding nothing but slash commands (`/claim`, `/label
+    bug`) is a `command`, which no measure counts."""
+    if event.kind != "comment.created" or event.comment is None:
+        return event.kind
+    if only_commands(event.comment.body):
         return "command"
-    return event.kind
+    return COMMENT_KINDS[event.comment.place]
 
 
 @router.on("*")

@@ -62,3 +62,13 @@ def review_event(number: int, author: str, reviewer: str, *, at: str, state: str
             "pull_request": thread(number, author, created=created, updated=at, pr=True),
             "review": {"id": 77, "state": state, "body": body, "user": user(reviewer), "submitted_at": at,
                        "html_url": f"https://github.com/acme/rocket/pull/{number}#r"}}
+
+
+def review_comment_event(number: int, author: str, commenter: str, *, at: str, body: str = "Nit: a typo here.",
+                         created: str = "2026-11-01T10:00:00Z") -> dict[str, Any]:
+    """A pull_request_review_comment: a comment on a line of the PR's diff."""
+    return {"action": "created", "repository": repository(), "sender": user(commenter),
+            "pull_request": thread(number, author, created=created, updated=at, pr=True),
+            "comment": {"id": abs(hash((number, at, body))) % 10**9, "body": body, "user": user(commenter),
+                        "path": "lumen/tokenizer.py", "position": 4, "line": 42, "created_at": at,
+                        "html_url": f"https://github.com/acme/rocket/pull/{number}#discussion_r1"}}

@@ -17,7 +17,7 @@ from bot.cli import main
 from bot.cli_community import parse_since
 from bot.store.tables import BadgeAward, OutboxAction
 from tests.helpers import shared_fixture
-from tests.payloads import comment_event, issue_event, pr_event, review_event
+from tests.payloads import comment_event, issue_event, pr_event, review_comment_event, review_event
 
 # OpenDigger's weights, per person, repo and month: sqrt of the weighted sum.
 COMMENT, ISSUE, PR, REVIEW, MERGED = 0.5252, 2.2235, 4.0679, 0.7427, 2.0339
@@ -88,12 +88,14 @@ def store(make_harness, tmp_path) -> Community:
     harness.deliver("issue_comment", comment_event(1, "alice", "carol", at=at["carol"], created=at["alice"]))
     harness.deliver("pull_request_review", review_event(2, "bob", "carol", at=at["carol"], body="Looks good",
                                                         created=at["bob"]))
+    harness.deliver("pull_request_review_comment", review_comment_event(2, "bob", "carol", at=at["carol"],
+                                                                        created=at["bob"]))
     return Community(harness, write_config(harness, tmp_path, SECTIONS), now, times)
 
 
 BOB = math.sqrt(PR + MERGED)  # 2.47
 ALICE = math.sqrt(ISSUE)  # 1.49
-CAROL = math.sqrt(REVIEW + 2 * COMMENT)  # 1.34: a review, a comment and the review's body
+CAROL = math.sqrt(REVIEW + COMMENT)  # 1.13: a comment and a review comment on the diff (the review weighs nothing)
 DAVE = math.sqrt(COMMENT)  # 0.72 over 30 days; his issue is 60 days old
 
 
@@ -128,13 +130,14 @@ def test_parse_since_refuses_anything_else_naming_the_forms(text):
 def test_stats_of_the_community(store):
     assert store.json("stats") == {
         "community": "Rocket", "contributors": 4, "issues_opened": 2, "prs_opened": 1, "prs_merged": 1,
-        "reviews": 1, "comments": 3, "window_days": 30, "active_people": 4}  # the bot's PR left out
+        "reviews": 1, "comments": 2, "window_days": 30, "active_people": 4}  # the bot's PR left out; a review's
+    # body is the review's, not a comment of the conversation
     table = store.cobot("stats", "--days", "1")
     assert "Rocket" in table
     rows = {line.strip("│ ").split("│")[0].strip(): line.split("│")[2].strip()
             for line in table.splitlines() if line.count("│") == 3}
     assert rows == {"contributors": "4", "issues opened": "2", "PRs opened": "1", "PRs merged": "1",
-                    "reviews": "1", "comments": "3", "active over the last 1 days": "4"}
+                    "reviews": "1", "comments": "2", "active over the last 1 days": "4"}
 
 
 def test_stats_of_a_person(store):
@@ -142,7 +145,7 @@ def test_stats_of_a_person(store):
     assert carol == {
         "person": "github:carol", "name": "carol", "accounts": [{"platform": "github", "login": "carol"}],
         "first_seen": store.times["carol"].isoformat(), "last_seen": store.times["carol"].isoformat(),
-        "issues_opened": 0, "prs_opened": 0, "prs_merged": 0, "reviews": 1, "comments": 2,
+        "issues_opened": 0, "prs_opened": 0, "prs_merged": 0, "reviews": 1, "comments": 1,
         "repos": ["github:acme/rocket"], "badges": [], "window_days": 30, "window_score": round(CAROL, 4),
         "window_rank": 3, "ranked_people": 4}
     bob = store.json("stats", "github:BOB")
@@ -188,7 +191,7 @@ def row_of(store: Community, name: str, first: str, last: str, contributions: in
 
 def test_contributors_most_recently_active_first(store):
     assert store.json("contributors") == [
-        row_of(store, "carol", "carol", "carol", 3, 0, 0, 2, 1),
+        row_of(store, "carol", "carol", "carol", 4, 0, 0, 1, 1),  # a comment, a review, its body, a diff comment
         row_of(store, "dave", "dave_old", "dave", 2, 1, 0, 1, 0),
         row_of(store, "alice", "alice", "alice", 1, 1, 0, 0, 0),
         row_of(store, "bob", "bob", "bob", 1, 0, 1, 0, 0),  # merging (his own PR) is not one more contribution
@@ -247,14 +250,14 @@ def standing(rank: int, name: str, score: float, prs: int = 0, merged: int = 0, 
 def test_leaderboard_of_the_last_30_days(store):
     assert store.json("leaderboard", "--limit", "10") == [
         standing(1, "bob", BOB, prs=1, merged=1), standing(2, "alice", ALICE, issues=1),
-        standing(3, "carol", CAROL, reviews=1, comments=2), standing(4, "dave", DAVE, comments=1)]
+        standing(3, "carol", CAROL, reviews=1, comments=1), standing(4, "dave", DAVE, comments=1)]
     assert names(store.json("leaderboard")) == ["bob", "alice", "carol"]  # commands.leaderboard_size = 3
     table = store.cobot("leaderboard")
     assert "Most active over the last 30 days" in table
     rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in table.splitlines() if "(GitHub)" in line]
     assert rows == [["1", "bob (GitHub)", "2.47", "1", "1", "0", "0", "0"],
                     ["2", "alice (GitHub)", "1.49", "0", "0", "1", "0", "0"],
-                    ["3", "carol (GitHub)", "1.34", "0", "0", "0", "1", "2"]]
+                    ["3", "carol (GitHub)", "1.13", "0", "0", "0", "1", "1"]]
 
 
 def test_leaderboard_over_another_window(store):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.store.tables import Activity, Contributor, Delivery, Repo, Thread
-from tests.payloads import comment_event, issue_event, pr_event, review_event
+from tests.payloads import comment_event, issue_event, pr_event, review_comment_event, review_event
 
 T0 = "2026-11-01T10:00:00Z"
 
@@ -84,10 +84,19 @@ def test_first_response_ignores_the_author_and_bots(harness):
     assert harness.rows(Thread)[0].first_responder == "dave"
 
 
-def test_review_with_a_body_is_also_a_comment(harness):
+def test_review_with_a_body_is_also_a_comment_of_the_review(harness):
     harness.deliver("pull_request_review", review_event(4, "carol", "dave", at="2026-11-01T15:00:00Z",
                                                         state="changes_requested", body="Please add a test"))
-    assert sorted(a.kind for a in harness.rows(Activity)) == ["comment.created", "review.submitted"]
+    assert sorted(a.kind for a in harness.rows(Activity)) == ["comment.review", "review.submitted"]
+
+
+def test_comments_are_told_apart_for_the_activity_measures(harness):
+    harness.deliver("pull_request_review_comment", review_comment_event(4, "carol", "dave", at="2026-11-01T15:00:00Z"))
+    harness.deliver("issue_comment", comment_event(4, "carol", "dave", at="2026-11-01T15:01:00Z", on_pr=True))
+    harness.deliver("issue_comment", comment_event(4, "carol", "erin", at="2026-11-01T15:02:00Z", on_pr=True,
+                                                   body="/label bug\n/assign @erin"))
+    kinds = [(a.actor, a.kind) for a in harness.rows(Activity, order=Activity.occurred_at)]
+    assert kinds == [("dave", "comment.diff"), ("dave", "comment.created"), ("erin", "command")]
 
 
 def test_bots_are_recorded_but_flagged(make_harness):

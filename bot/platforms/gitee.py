@@ -30,6 +30,7 @@ SECRET_BODY_FIELDS = ("password", "sign", "timestamp")
 _SECRET_FIELD_TEXT = re.compile(rb'"(password|sign|timestamp)"\s*:\s*("(?:[^"\\]|\\.)*"|\d+)')
 GITEE_LOGIN_KEYS = ("login", "username", "user_name", "name")
 CLOSED_STATES = {"closed", "rejected"}
+DIFF_COMMENT_KEYS = ("path", "position", "line", "diff_position", "commit_id")  # a note on a line of a PR's diff
 
 
 def signature(secret: str, timestamp: str) -> str:
@@ -204,8 +205,9 @@ def _note(payload: dict[str, Any], received_at: datetime) -> list[Event]:
         return []  # commit comments are not tracked
     raw = payload["comment"]
     created = parse_time(raw.get("created_at")) or received_at
+    on_diff = thread.is_pr and any(raw.get(key) for key in DIFF_COMMENT_KEYS)
     comment = Comment(id=str(raw.get("id")), body=str(raw.get("body") or ""), author=_actor(raw.get("user")),
-                      created_at=created, url=raw.get("html_url"))
+                      created_at=created, url=raw.get("html_url"), place="diff" if on_diff else "thread")
     return [Event(kind="comment.created", platform="gitee", repo=_repo(payload), actor=comment.author,
                   occurred_at=created, thread=thread, comment=comment)]
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from bot.events import Actor, Comment, Event, Push, RepoRef, Review, Thread
+from bot.events import Actor, Comment, CommentPlace, Event, Push, RepoRef, Review, Thread
 from bot.platforms.base import (
     Builder,
     InvalidPayload,
@@ -136,14 +136,15 @@ def _issue_comment(payload: dict[str, Any], received_at: datetime) -> list[Event
 
 
 def _review_comment(payload: dict[str, Any], received_at: datetime) -> list[Event]:
-    return [_comment_event(payload, _thread(payload["pull_request"], True), received_at)]
+    return [_comment_event(payload, _thread(payload["pull_request"], True), received_at, place="diff")]
 
 
-def _comment_event(payload: dict[str, Any], thread: Thread, received_at: datetime) -> Event:
+def _comment_event(payload: dict[str, Any], thread: Thread, received_at: datetime,
+                   place: CommentPlace = "thread") -> Event:
     raw = payload["comment"]
     created = parse_time(raw.get("created_at")) or received_at
     comment = Comment(id=str(raw.get("id")), body=str(raw.get("body") or ""), author=actor_or_ghost(raw.get("user")),
-                      created_at=created, url=raw.get("html_url"))
+                      created_at=created, url=raw.get("html_url"), place=place)
     return Event(kind="comment.created", platform="github", repo=_repo(payload), actor=comment.author,
                  occurred_at=created, thread=thread, comment=comment)
 
@@ -159,7 +160,7 @@ def _review(payload: dict[str, Any], received_at: datetime) -> list[Event]:
                     occurred_at=submitted, thread=thread, review=review)]
     if review.body.strip():
         comment = Comment(id=f"review-{review.id}", body=review.body, author=author, created_at=submitted,
-                          url=raw.get("html_url"))
+                          url=raw.get("html_url"), place="review")
         events.append(Event(kind="comment.created", platform="github", repo=_repo(payload), actor=author,
                             occurred_at=submitted, thread=thread, comment=comment))
     return events
