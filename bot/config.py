@@ -43,6 +43,14 @@ class ServerSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
     max_body_bytes: int = Field(25 * 1024 * 1024, gt=0)
+    public_url: str = ""  # how others reach this cobot (https://cobot.example.org): badge and chart addresses
+
+    @field_validator("public_url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http:// or https:// URL, such as https://cobot.example.org")
+        return value.rstrip("/")
 
 
 class DatabaseSettings(Section):

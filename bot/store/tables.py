@@ -198,6 +198,9 @@ class BadgeAward(SQLModel, table=True):
     repo: str | None = Field(default=None, max_length=256)  # where it was earned or announced
     number: str | None = Field(default=None, max_length=32)
     awarded_at: datetime
+    uid: str | None = Field(default=None, max_length=64, unique=True)  # the Open Badges assertion's address
+    revoked_at: datetime | None = None
+    revocation_reason: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class CampaignState(SQLModel, table=True):
