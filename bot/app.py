@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from aiohttp import web
 from sqlalchemy import text
 
+from bot.badges_web import badge_routes
 from bot.clock import Clock, system_clock
 from bot.config import Settings
+from bot.digest_web import digest_routes
 from bot.inbox import InboxWriter, Pipeline
 from bot.notifiers.registry import check_channel_urls
 from bot.platforms.base import WebhookPlatform
@@ -107,7 +109,9 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, run_workers: 
     slack = slack_route(settings, db, clock, app)  # its clean-up (answers on their way) before `stop`
     app.on_startup.append(start)
     app.on_cleanup.append(stop)
-    app.add_routes([endpoint("github"), endpoint("gitee"), web.get("/healthz", healthz), slack])
+    app.add_routes([endpoint("github"), endpoint("gitee"), web.get("/healthz", healthz), slack,
+                    *digest_routes(settings, db, clock)])
+    app.add_routes(badge_routes(settings, db))
     return app
 
 

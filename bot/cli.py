@@ -1,5 +1,5 @@
 """The `cobot` command: serve, demo, deliveries, db; outbox and notify (bot.cli_notify); stats, contributors,
-leaderboard and award (bot.cli_community); campaign (bot.cli_campaign)."""
+leaderboard and award (bot.cli_community); campaign (bot.cli_campaign); digest (bot.cli_digest)."""
 
 from __future__ import annotations
 
@@ -144,13 +144,16 @@ def upgrade(config_file: str | None) -> None:
 
 
 def _register_more_commands() -> None:
+    from bot.cli_badges import badges
     from bot.cli_campaign import campaign
     from bot.cli_community import award, contributors, leaderboard, stats
+    from bot.cli_digest import digest
     from bot.cli_notify import notify, outbox
 
     main.add_command(outbox)
     main.add_command(notify)
-    for command in (stats, contributors, leaderboard, award, campaign):
+    main.add_command(badges)
+    for command in (stats, contributors, leaderboard, award, campaign, digest):
         main.add_command(command)
 
 

@@ -117,7 +117,8 @@ def stats(conn: Connection, settings: Settings, person: Person, now: datetime, w
                                                            ACTIVITY.c.kind.in_(CONTRIBUTION_KINDS)).distinct())})
     first, last = conn.execute(select(func.min(CONTRIBUTOR.c.first_seen_at), func.max(CONTRIBUTOR.c.last_seen_at))
                                .where(CONTRIBUTOR.c.person == person.id)).one()
-    badges = list(conn.execute(select(BADGE_AWARD.c.badge).where(BADGE_AWARD.c.person == person.id)
+    badges = list(conn.execute(select(BADGE_AWARD.c.badge).where(BADGE_AWARD.c.person == person.id,
+                                                                  BADGE_AWARD.c.revoked_at.is_(None))
                                .order_by(BADGE_AWARD.c.awarded_at)).scalars())
     board = ranking(activity(conn, now - timedelta(days=window_days), now))
     mine = next((row for row in board if row.person == person.id), None)

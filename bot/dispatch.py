@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.events import Event
 from bot.routing import Route, Router
 from campaigns import camp, hackathon
-from handlers import commands, notify, tracking, welcome
+from handlers import badges, commands, notify, tracking, welcome
 
 # Order matters: tracking records state first, so later handlers see this event's thread and contributor.
 ROUTERS: tuple[Router, ...] = (
@@ -14,6 +14,7 @@ ROUTERS: tuple[Router, ...] = (
     commands.router,
     hackathon.router,  # submissions and their points
     camp.router,
+    badges.router,  # badges earned by their rules (after campaigns: a hackathon task scored)
     notify.router,
 )
 

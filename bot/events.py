@@ -140,11 +140,19 @@ class Action:
     fields: tuple[tuple[str, str], ...] = ()  # notify: (label, value) pairs
     channel: str | None = None  # notify, once routed: the [notify.channels] name
     logins: tuple[str, ...] = ()  # assign, unassign: whom
+    html_template: str | None = None  # notify: an HTML rendering for e-mail (bot/templates/LANG/ID.html.j2)
+    attachments: tuple[tuple[str, str, str], ...] = ()  # notify: (file name, content type, base64 data)
+    html: str | None = None  # notify, once routed: the HTML rendering
 
     def payload(self) -> dict[str, Any]:
         """What the outbox stores besides the columns (kind, key, platform, repo, number, channel)."""
         if self.kind == "notify":
-            return {"title": self.title, "body": self.body, "link": self.link,
-                    "fields": [list(pair) for pair in self.fields], "language": self.language, "topic": self.topic}
+            payload = {"title": self.title, "body": self.body, "link": self.link,
+                       "fields": [list(pair) for pair in self.fields], "language": self.language, "topic": self.topic}
+            if self.html is not None:
+                payload["html"] = self.html
+            if self.attachments:
+                payload["attachments"] = [list(item) for item in self.attachments]
+            return payload
         return {"is_pr": self.is_pr, "body": self.body, "labels": list(self.labels), "title": self.title,
                 "topic": self.topic, "language": self.language, "logins": list(self.logins)}

@@ -18,6 +18,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -35,6 +36,8 @@ from bot.notifiers.text import slack_mrkdwn
 from bot.notifiers.urls import outbound_session
 from bot.render import render
 from bot.store.db import Database
+from campaigns.digest import build_digest, render_markdown
+from campaigns.settings import DigestSettings
 from campaigns.views import campaign_views, render_view
 
 log = logging.getLogger("cobot.slack")
@@ -243,6 +246,20 @@ class SlackCommands:
             [view] = campaign_views(conn, self._settings, self._clock(), only=found.name)
         return SlackAnswer(render_view(view, self._language))
 
+    def _digest(self, member: SlackUser | None, user_id: str, args: tuple[str, ...]) -> SlackAnswer:
+        if args[0].lower() != "preview":
+            spec = SLACK_COMMANDS["digest"]
+            return SlackAnswer(render("commands/usage", self._language, problem=render(
+                "commands/problem_verb", self._language, value=args[0], verbs=["preview"], command="cobot digest"),
+                usage=f"/cobot {spec.usage}", example=spec.examples[0]))
+        digests = [c for c in self._settings.campaigns if isinstance(c, DigestSettings) and c.scope == "community"]
+        campaign = digests[0] if digests else None
+        now = self._clock()
+        with self._db.reading() as conn:
+            built = build_digest(conn, self._settings, campaign, now - timedelta(days=7), now, self._language)
+        return SlackAnswer(render("campaigns/digest_title", self._language, d=built) + "\n\n"
+                           + render_markdown(built, self._language))
+
     def _help(self, member: SlackUser | None, user_id: str, args: tuple[str, ...]) -> SlackAnswer:
         return SlackAnswer(render("commands/slack_help", self._language, specs=SLACK_LIST, lang=self._language))
 
@@ -250,7 +267,7 @@ class SlackCommands:
 SubCommand = Callable[[SlackCommands, SlackUser | None, str, tuple[str, ...]], SlackAnswer]
 SUB_COMMANDS: dict[str, SubCommand] = {
     "stats": SlackCommands._stats, "leaderboard": SlackCommands._leaderboard, "award": SlackCommands._award,
-    "campaign": SlackCommands._campaign, "help": SlackCommands._help,
+    "campaign": SlackCommands._campaign, "digest": SlackCommands._digest, "help": SlackCommands._help,
 }
 
 

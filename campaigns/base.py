@@ -13,9 +13,11 @@ A kind is a module of `campaigns/` (see `campaigns.registry`) with:
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 
@@ -24,7 +26,7 @@ from bot.events import Action
 from bot.render import render
 from bot.store.db import dialect_insert
 from bot.store.tables import CampaignEvent, CampaignState
-from campaigns.settings import CampaignBase
+from campaigns.settings import CampaignBase, weekly_times
 
 CAMPAIGN_EVENT = CampaignEvent.__table__  # type: ignore[attr-defined]
 CAMPAIGN_STATE = CampaignState.__table__  # type: ignore[attr-defined]
@@ -79,6 +81,46 @@ class Window:
 
     def contains(self, moment: datetime) -> bool:
         return self.start <= moment and (self.end is None or moment < self.end)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A stretch of time a campaign reports on once: a week, a month, or the whole campaign."""
+
+    key: str  # 2026-W48, 2026-11, or "campaign"
+    start: datetime
+    end: datetime
+
+
+def weekly_periods(start: datetime, until: datetime, weekday: str, at: str, zone: ZoneInfo) -> list[Period]:
+    """The weeks reported on by `until`, oldest first: each is the seven days before the day of its report
+    (reported on Monday at `at`: last week, Monday to Sunday, in `zone`), none before `start`."""
+    found = []
+    for moment in weekly_times(start, until, weekday, at, zone):
+        closed = datetime.combine(moment.astimezone(zone).date(), time(), zone)
+        if closed > start:
+            opened = closed - timedelta(days=7)
+            year, week, _ = opened.isocalendar()
+            found.append(Period(f"{year}-W{week:02d}", max(opened, start), closed))
+    return found
+
+
+def monthly_periods(start: datetime, until: datetime, at: str, zone: ZoneInfo) -> list[Period]:
+    """The months reported on by `until` (on the first of the next month at `at`), oldest first."""
+    found = []
+    day = start.astimezone(zone).date().replace(day=1)
+    clock = time.fromisoformat(at)
+    while True:
+        day = _next_month(day)
+        if datetime.combine(day, clock, zone) > until:
+            return found
+        previous = (day - timedelta(days=1)).replace(day=1)
+        found.append(Period(f"{previous.year}-{previous.month:02d}",
+                            max(datetime.combine(previous, time(), zone), start), datetime.combine(day, time(), zone)))
+
+
+def _next_month(day: date) -> date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1]) + timedelta(days=1)
 
 
 def window(conn: Connection, campaign: CampaignBase) -> Window:

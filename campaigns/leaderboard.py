@@ -8,9 +8,8 @@ once per period (the ledger), shows each person's rank in the previous post besi
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -22,20 +21,23 @@ from bot.metrics import PersonActivity, activity, ranking
 from bot.routing import Router
 from bot.store.db import dialect_insert
 from bot.store.tables import CampaignSubmission, LeaderboardEntry
-from campaigns.base import At, CampaignContext, JobSpec, Monthly, Weekly, window
-from campaigns.settings import LeaderboardSettings, weekly_times
+from campaigns.base import (
+    At,
+    CampaignContext,
+    JobSpec,
+    Monthly,
+    Period,
+    Weekly,
+    monthly_periods,
+    weekly_periods,
+    window,
+)
+from campaigns.settings import LeaderboardSettings
 
 router = Router("leaderboard")
 
 ENTRY = LeaderboardEntry.__table__  # type: ignore[attr-defined]
 SUBMISSION = CampaignSubmission.__table__  # type: ignore[attr-defined]
-
-
-@dataclass(frozen=True)
-class Period:
-    key: str  # 2026-W48, 2026-11, or "campaign"
-    start: datetime
-    end: datetime  # the moment it is posted
 
 
 @dataclass(frozen=True)
@@ -58,39 +60,13 @@ def jobs(campaign: LeaderboardSettings, now: datetime) -> list[JobSpec]:
 
 
 def periods(campaign: LeaderboardSettings, start: datetime, end: datetime | None, now: datetime) -> list[Period]:
-    """The periods whose post is due by `now`, oldest first. A weekly period is the seven days before the day of
-    its post (posted on Monday: last week, Monday to Sunday), a monthly one the month before; both in the
-    campaign's time zone, and none before the campaign's start."""
-    until = now if end is None else min(now, end)
+    """The periods whose post is due by `now`, oldest first (see `campaigns.base.weekly_periods`)."""
     if campaign.period == "campaign":
         return [Period("campaign", start, end)] if end is not None and end <= now else []
-    zone = campaign.zone
-    found = []
+    until = now if end is None else min(now, end)
     if campaign.period == "weekly":
-        for moment in weekly_times(start, until, campaign.post_weekday, campaign.post_time, zone):
-            closed = datetime.combine(moment.astimezone(zone).date(), time(), zone)
-            if closed > start:
-                opened = closed - timedelta(days=7)
-                year, week, _ = opened.isocalendar()
-                found.append(Period(f"{year}-W{week:02d}", max(opened, start), closed))
-        return found
-    day = start.astimezone(zone).date().replace(day=1)
-    clock = time.fromisoformat(campaign.post_time)
-    while True:
-        day = _next_month(day)
-        if datetime.combine(day, clock, zone) > until:
-            return found
-        previous = _previous_month(day)
-        found.append(Period(f"{previous.year}-{previous.month:02d}",
-                            max(datetime.combine(previous, time(), zone), start), datetime.combine(day, time(), zone)))
-
-
-def _next_month(day: date) -> date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1]) + timedelta(days=1)
-
-
-def _previous_month(day: date) -> date:
-    return (day - timedelta(days=1)).replace(day=1)
+        return weekly_periods(start, until, campaign.post_weekday, campaign.post_time, campaign.zone)
+    return monthly_periods(start, until, campaign.post_time, campaign.zone)
 
 
 def scores(conn: Connection, settings: Settings, campaign: LeaderboardSettings, start: datetime, end: datetime

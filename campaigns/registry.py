@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from campaigns import camp, hackathon, leaderboard
+from campaigns import camp, digest, hackathon, leaderboard
 from campaigns.settings import CampaignBase
 
-KINDS: dict[str, ModuleType] = {"hackathon": hackathon, "training_camp": camp, "leaderboard": leaderboard}
+KINDS: dict[str, ModuleType] = {"hackathon": hackathon, "training_camp": camp, "leaderboard": leaderboard,
+                                "digest": digest}
 
 
 def kind_of(campaign: CampaignBase) -> ModuleType:

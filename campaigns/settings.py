@@ -246,7 +246,40 @@ class LeaderboardSettings(CampaignBase):
         return self
 
 
-Campaign = Annotated[HackathonSettings | CampSettings | LeaderboardSettings, Field(discriminator="kind")]
+class DigestSettings(CampaignBase):
+    """The weekly community digest: every `weekday` at `time`, last week's numbers for the community or one repo
+    (`scope = "github:owner/repo"`), sent where `[notify]` routes the topic `digest`."""
+
+    kind: Literal["digest"]
+    scope: str = "community"
+    weekday: Weekday = "monday"
+    time: Annotated[str, Field(pattern=r"^\d{2}:\d{2}$")] = "09:00"
+    response_hours: float = Field(48.0, gt=0)  # an issue or PR waiting longer for a first response is listed
+    stale_days: int = Field(14, ge=1)  # an open PR without news for this long is listed as stale
+    top: int = Field(5, ge=1, le=50)  # how many contributors, merged PRs, waiting issues… each list shows
+
+    @field_validator("time")
+    @classmethod
+    def _time(cls, value: str) -> str:
+        return _clock_time(value)
+
+    @field_validator("scope")
+    @classmethod
+    def _scope(cls, value: str) -> str:
+        if value != "community" and not REPO.match(value):
+            raise ValueError('must be "community" or a repo such as github:owner/name')
+        return value
+
+    def repo(self) -> tuple[str, str] | None:
+        """(platform, full name) of a repo digest; None for the community's."""
+        if self.scope == "community":
+            return None
+        forge, _, name = self.scope.rpartition(":")
+        return (forge or "github", name)
+
+
+Campaign = Annotated[HackathonSettings | CampSettings | LeaderboardSettings | DigestSettings,
+                     Field(discriminator="kind")]
 
 
 def check_campaigns(campaigns: list[Campaign], known_repos: list[tuple[str, str]]) -> None:
@@ -262,6 +295,10 @@ def check_campaigns(campaigns: list[Campaign], known_repos: list[tuple[str, str]
             forge, _, name = repo.rpartition(":")
             if not any(name.lower() == known_name and forge in ("", platform) for platform, known_name in known):
                 raise ValueError(f"{where}.repos: {repo!r} is not in [[community.repos]]")
+        if isinstance(campaign, DigestSettings) and campaign.scope != "community":
+            forge, _, name = campaign.scope.rpartition(":")
+            if not any(name.lower() == known_name and forge in ("", platform) for platform, known_name in known):
+                raise ValueError(f"{where}.scope: {campaign.scope!r} is not in [[community.repos]]")
         if isinstance(campaign, HackathonSettings):
             for task_index, task in enumerate(campaign.tasks):
                 platform, repo, _ = task.where()

@@ -19,7 +19,7 @@ def campaign_views(conn: Connection, settings: Settings, now: datetime, only: st
             for campaign in settings.campaigns if only in (None, campaign.name)]
 
 
-TEMPLATE_PREFIX = {"hackathon": "hackathon", "training_camp": "camp", "leaderboard": "leaderboard"}
+TEMPLATE_PREFIX = {"hackathon": "hackathon", "training_camp": "camp", "leaderboard": "leaderboard", "digest": "digest"}
 
 
 def render_view(view: dict[str, Any], language: str) -> str:

@@ -21,7 +21,7 @@ def _remember(ctx: HandlerContext, event: Event, actor: Actor) -> tuple[str, boo
 COMMENT_KINDS = {"thread": "comment.created", "diff": "comment.diff", "review": "comment.review"}
 
 
-def _activity_kind(event: Event) -> str:
+def activity_kind(event: Event) -> str:
     """What the activity log calls this event: its kind, except for comments, told apart as the activity measures
     need: `comment.created` in a conversation, `comment.diff` on a line of a PR's diff (a review comment),
     `comment.review` for a review's body; and a comment holding nothing but slash commands (`/claim`, `/label
@@ -40,7 +40,7 @@ def record(event: Event, ctx: HandlerContext) -> None:
     person, is_bot = _remember(ctx, event, event.actor)
     thread = event.thread
     records.log_activity(ctx.later, delivery_id=ctx.delivery_id, platform=event.platform,
-                         repo=event.repo.full_name, kind=_activity_kind(event), actor=event.actor.login, person=person,
+                         repo=event.repo.full_name, kind=activity_kind(event), actor=event.actor.login, person=person,
                          is_bot=is_bot, number=thread.number if thread else None, when=event.occurred_at)
     if thread is None:
         return

@@ -38,7 +38,9 @@ def issue_event(action: str, number: int, author: str, *, sender: str | None = N
 def pr_event(action: str, number: int, author: str, *, sender: str | None = None, repo: str = "acme/rocket",
              **fields: Any) -> dict[str, Any]:
     kind = "Bot" if author.endswith("[bot]") else "User"
-    return {"action": action, "repository": repository(repo), "sender": user(sender or author, kind),
+    sender = sender or author
+    return {"action": action, "repository": repository(repo),
+            "sender": user(sender, "Bot" if sender.endswith("[bot]") else "User"),
             "pull_request": thread(number, author, repo=repo, pr=True, kind=kind, **fields)}
 
 
@@ -47,8 +49,9 @@ def comment_event(number: int, author: str, commenter: str, *, at: str, body: st
                   comment_id: int | None = None, commenter_kind: str = "User", **fields: Any) -> dict[str, Any]:
     """An issue_comment delivery; `fields` (labels, assignees, state, closed) describe the issue as it is."""
     issue = thread(number, author, created=created, updated=at, repo=repo, **fields)
-    if on_pr:
+    if on_pr:  # GitHub shows a PR to the issues API with its own address and a pull_request key
         issue["pull_request"] = {"url": f"https://api.github.com/repos/{repo}/pulls/{number}"}
+        issue["html_url"] = f"https://github.com/{repo}/pull/{number}"
     return {"action": "created", "repository": repository(repo), "sender": user(commenter, commenter_kind),
             "issue": issue,
             "comment": {"id": comment_id or abs(hash((number, at, body))) % 10**9, "body": body,

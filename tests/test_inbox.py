@@ -51,7 +51,7 @@ def test_a_failing_handler_does_not_stop_the_others_and_is_retried_alone(harness
     assert (delivery.status, delivery.error) == ("processed", None)
     assert flaky.calls == 3
     assert sorted(r.handler for r in harness.rows(HandlerRun)) == [
-        "0:notify.announce", "0:tracking.record", "0:welcome.welcome_first"]
+        "0:badges.award_earned", "0:notify.announce", "0:tracking.record", "0:welcome.welcome_first"]
     assert len(harness.rows(Activity)) == 1 and len(harness.rows(OutboxAction)) == 2
 
 

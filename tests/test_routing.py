@@ -47,4 +47,4 @@ def test_a_filter_matches_the_event_detail():
 
 def test_tracking_runs_before_welcome():
     names = [route.name for route in routes_for(event("issue.opened"))]
-    assert names == ["tracking.record", "welcome.welcome_first", "notify.announce"]
+    assert names == ["tracking.record", "welcome.welcome_first", "badges.award_earned", "notify.announce"]

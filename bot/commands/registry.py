@@ -96,6 +96,8 @@ SLACK_LIST: tuple[CommandSpec, ...] = (
     _spec("campaign", "campaign list|show NAME", C, "the campaigns, or one campaign's state",
           "列出活动，或查看某个活动", "/cobot campaign list", "/cobot campaign show spring-hackathon", min_args=1,
           max_args=2),
+    _spec("digest", "digest preview", M, "this week's digest so far", "预览本周社区周报", "/cobot digest preview",
+          min_args=1, max_args=1),
     _spec("award", "award BADGE user", M, "award a badge", "授予徽章", "/cobot award docs-hero github:alice",
           min_args=2, max_args=2),
     _spec("help", "help", C, "list the sub-commands", "列出所有子命令", "/cobot help", max_args=0),

@@ -28,16 +28,25 @@ class Notification:
     language: str = "en"  # "zh" or "en": the language the title and body are written in
     key: str = ""  # idempotency key of this message (stable across retries)
     topic: str = ""  # newcomer, event, campaign, digest, badge, failure, test
+    html: str | None = None  # e-mail: a rendering of its own (else the body, converted)
+    attachments: tuple[tuple[str, str, str], ...] = ()  # e-mail: (file name, content type, base64), shown inline
 
     def to_payload(self) -> dict[str, Any]:
-        return {"title": self.title, "body": self.body, "link": self.link,
-                "fields": [list(pair) for pair in self.fields], "language": self.language, "topic": self.topic}
+        payload = {"title": self.title, "body": self.body, "link": self.link,
+                   "fields": [list(pair) for pair in self.fields], "language": self.language, "topic": self.topic}
+        if self.html is not None:
+            payload["html"] = self.html
+        if self.attachments:
+            payload["attachments"] = [list(item) for item in self.attachments]
+        return payload
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any], key: str) -> Notification:
         return cls(title=str(payload.get("title") or ""), body=str(payload.get("body") or ""),
                    link=payload.get("link"), fields=tuple((str(a), str(b)) for a, b in payload.get("fields") or ()),
-                   language=str(payload.get("language") or "en"), key=key, topic=str(payload.get("topic") or ""))
+                   language=str(payload.get("language") or "en"), key=key, topic=str(payload.get("topic") or ""),
+                   html=payload.get("html"),
+                   attachments=tuple((str(n), str(t), str(d)) for n, t, d in payload.get("attachments") or ()))
 
 
 class Notifier(Protocol):

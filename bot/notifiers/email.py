@@ -173,7 +173,12 @@ def build_message(notification: Notification, settings: EmailChannel) -> EmailMe
         if settings.unsubscribe.startswith("https://"):
             message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(render_text(notification))
-    message.add_alternative(render_html(notification), subtype="html")
+    message.add_alternative(notification.html or render_html(notification), subtype="html")
+    html_part = message.get_payload()[1]
+    for name, content_type, data in notification.attachments:  # shown inline: the HTML says <img src="cid:NAME">
+        maintype, _, subtype = content_type.partition("/")
+        html_part.add_related(base64.b64decode(data), maintype=maintype, subtype=subtype, cid=f"<{name}>",
+                              filename=name, disposition="inline")
     # After the parts: making the message multipart moves every Content-* header into its first part.
     message["Content-Language"] = notification.language
     return message

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from bot.events import Action
 from bot.notifiers.settings import NotifyRule, NotifySettings
-from bot.render import render
+from bot.render import render, render_html
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,11 +66,14 @@ def route_notification(action: Action, notify: NotifySettings, default_language:
     found = routes(notify, default_language, topic, action.event_kind, action.platform, action.repo, action.labels)
     routed = []
     for route in found:
-        title, body = action.title, action.body
+        title, body, html = action.title, action.body, action.html
+        values = dict(action.values)
         if action.template:
-            values = dict(action.values)
             title = render(f"{action.template}_title", route.language, **values)
             body = render(action.template, route.language, **values)
+        if action.html_template:
+            html = render_html(action.html_template, route.language, **values)
         routed.append(replace(action, key=f"{action.key}@{route.channel}", channel=route.channel,
-                              language=route.language, title=title, body=body, template=None, values=()))
+                              language=route.language, title=title, body=body, template=None, values=(),
+                              html_template=None, html=html))
     return routed

@@ -1,4 +1,4 @@
-"""SQLModel tables. Datetimes are stored as naive UTC."""
+"""SQLModel tables. Datetimes are timezone-aware UTC (SQLModel's UTCDateTime; SQLite keeps them as text)."""
 
 from __future__ import annotations
 
@@ -79,6 +79,9 @@ class Thread(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("platform", "repo", "is_pr", "number", name="uq_thread"),
         Index("ix_thread_author", "platform", "author"),
+        Index("ix_thread_created", "created_at"),  # the metrics' windows (bot.metrics)
+        Index("ix_thread_closed", "closed_at"),
+        Index("ix_thread_merged", "merged_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
