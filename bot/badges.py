@@ -486,7 +486,8 @@ def announcement(award: Award, assertion: str = "") -> Action:
                   number=award.number, link=assertion or None)
 
 
-def _public_assertion(settings: Settings, award: Award) -> str:
+def public_assertion(settings: Settings, award: Award) -> str:
+    """Where the award's assertion is, when cobot has a public address (else nothing to link to)."""
     return assertion_url(settings, award.uid) if settings.server.public_url else ""
 
 
@@ -509,7 +510,7 @@ def grant(db: Database, settings: Settings, badge_id: str, recipient: str, award
         new = record_award(conn, award)
         if new:
             later = Deferred(db.dialect)
-            store_actions(later, [announcement(award, _public_assertion(settings, award))], None, now,
+            store_actions(later, [announcement(award, public_assertion(settings, award))], None, now,
                           settings.notify, settings.community.language)
             later.flush(conn)
     return award, new
@@ -564,7 +565,7 @@ def recompute(db: Database, settings: Settings, now: datetime, announce: bool = 
                 elif record_award(conn, award):
                     made.append(award)
                     if announce:
-                        store_actions(later, [announcement(award, _public_assertion(settings, award))], None, now,
+                        store_actions(later, [announcement(award, public_assertion(settings, award))], None, now,
                                       settings.notify, settings.community.language)
             later.flush(conn)
     if not dry_run:

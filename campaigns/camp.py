@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, and_, func, select, text
 
-from bot.badges import Award, UnknownBadge, announcement, find_badge, record_award
+from bot.badges import Award, UnknownBadge, announcement, find_badge, public_assertion, record_award
 from bot.config import Settings
 from bot.events import Action
 from bot.routing import Router
@@ -138,7 +138,7 @@ def _graduate(campaign: CampSettings, ctx: CampaignContext, row: Row[Any]) -> No
         award = Award(badge=badge, person=row.person, login=row.login, platform=row.platform,
                       awarded_by=f"campaign:{campaign.name}", when=ctx.now, reason=campaign.title)
         if record_award(ctx.conn, award):  # new (a badge held from another camp is not earned again)
-            ctx.act(announcement(award))
+            ctx.act(announcement(award, public_assertion(ctx.settings, award)))
             badge_values = {"badge_en": badge.name_in("en"), "badge_zh": badge.name_in("zh")}
     ctx.announce(campaign, f"graduated:{row.person}", "camp_graduated", login=row.login,
                  badge_en=badge_values.get("badge_en", ""), badge_zh=badge_values.get("badge_zh", ""))

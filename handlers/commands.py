@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import Any
 
 from bot import community
-from bot.badges import Award, UnknownBadge, announcement, find_badge, record_award
+from bot.badges import Award, UnknownBadge, announcement, find_badge, public_assertion, record_award
 from bot.commands.parser import ParsedCommand, parse_commands
 from bot.commands.permissions import RoleResolver, is_blocked
 from bot.commands.registry import (
@@ -343,7 +343,7 @@ def award(call: Call) -> None:
     if not record_award(ctx.conn, granted):
         call.reply("award_held", **values)
         return
-    call.actions.append(announcement(granted))
+    call.actions.append(announcement(granted, public_assertion(settings, granted)))
     if settings.badges.comment_on_award:
         call.reply("awarded", **values)
 
