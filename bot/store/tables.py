@@ -314,3 +314,17 @@ class LeaderboardEntry(SQLModel, table=True):
     rank: int
     score: float
     posted_at: datetime
+
+
+class ImportState(SQLModel, table=True):
+    """Where an import of history got to (a backfill from a forge's API, a GH Archive file), so that one that was
+    interrupted resumes instead of starting again."""
+
+    __tablename__ = "import_state"
+    __table_args__ = (UniqueConstraint("source", name="uq_import_state_source"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=300)  # e.g. backfill:github:owner/repo:issues, gharchive:<file sha256>
+    cursor: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    done: bool = False
+    updated_at: datetime
