@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Connection, Engine, Insert, create_engine, event
+from sqlalchemy import Connection, Engine, Insert, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -99,6 +99,9 @@ def scheduler_url(url: str) -> str:
     return "sqlite:///" + str(path.with_name(f"{path.stem}-scheduler{path.suffix or '.db'}"))
 
 
+MIGRATION_LOCK = 0x636F626F746D  # "cobotm": replicas migrate one at a time
+
+
 class Database:
     """One engine and its session factory; `inbox` is where the deliveries are (see `inbox_url`)."""
 
@@ -158,8 +161,11 @@ class Database:
                 time.sleep(LOCK_RETRY_SECONDS)
 
     def upgrade(self) -> None:
-        """Bring the schema to the newest migration, here and in the inbox file (which has the same schema)."""
+        """Bring the schema to the newest migration, here and in the inbox file (which has the same schema). On
+        PostgreSQL, replicas starting together take turns (a transaction-level advisory lock)."""
         with self.engine.begin() as connection:
+            if self.is_postgres:
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             config = alembic_config(self.url)
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
