@@ -1,0 +1,38 @@
+"""`[dashboard]`: the web dashboard and its JSON API (bot.web).
+
+    [dashboard]
+    enabled = true        # serve the dashboard pages and /api/
+    public = true         # read-only pages and GET /api/… open to everyone (false: everything needs a login)
+    session_hours = 12    # how long a login lasts
+    language = "zh"       # default: community.language
+    cache_seconds = 60    # slow aggregates (health, the leaderboard, campaign views, the digest) are this old at most
+
+The maintainers' login token comes from COBOT_DASHBOARD_TOKEN (`dashboard.token`); without one nobody can log in,
+so no maintainer action is possible from the web.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+TOKEN_LENGTH = 16  # at least: a login token is guessed at over the network
+
+
+class DashboardSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    public: bool = True
+    token: str = Field("", repr=False)  # never shown; sessions are signed with a key derived from it
+    session_hours: float = Field(12.0, gt=0, le=24 * 366)
+    language: Literal["zh", "en"] | None = None  # default: community.language
+    cache_seconds: float = Field(60.0, ge=0)  # 0: every read is computed afresh
+
+    @field_validator("token")
+    @classmethod
+    def _long_enough(cls, value: str) -> str:
+        if value and len(value) < TOKEN_LENGTH:
+            raise ValueError(f"must be at least {TOKEN_LENGTH} characters (such as the output of openssl rand -hex 32)")
+        return value
