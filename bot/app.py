@@ -23,6 +23,8 @@ from bot.processing import Processing
 from bot.slack_commands import slack_route
 from bot.store.db import Database, inbox_url
 from bot.store.writing import writing_flag
+from bot.web.api import dashboard_routes
+from bot.web.pages import page_routes
 from bot.webhooks import webhook_endpoint
 from bot.worker_process import WorkerProcess
 
@@ -112,6 +114,8 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, run_workers: 
     app.add_routes([endpoint("github"), endpoint("gitee"), web.get("/healthz", healthz), slack,
                     *digest_routes(settings, db, clock)])
     app.add_routes(badge_routes(settings, db))
+    app.add_routes(dashboard_routes(app, cobot))
+    app.add_routes(page_routes(app, cobot))
     return app
 
 

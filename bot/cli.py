@@ -1,5 +1,6 @@
-"""The `cobot` command: serve, demo, deliveries, db; outbox and notify (bot.cli_notify); stats, contributors,
-leaderboard and award (bot.cli_community); campaign (bot.cli_campaign); digest (bot.cli_digest)."""
+"""The `cobot` command: serve, demo, deliveries, db here; the others each in a module of its own: outbox and notify
+(bot.cli_notify), stats, contributors, leaderboard and award (bot.cli_community), badges (bot.cli_badges),
+campaign (bot.cli_campaign), digest (bot.cli_digest), backfill (bot.cli_backfill), import (bot.cli_import)."""
 
 from __future__ import annotations
 
@@ -144,16 +145,16 @@ def upgrade(config_file: str | None) -> None:
 
 
 def _register_more_commands() -> None:
+    from bot.cli_backfill import backfill
     from bot.cli_badges import badges
     from bot.cli_campaign import campaign
     from bot.cli_community import award, contributors, leaderboard, stats
     from bot.cli_digest import digest
+    from bot.cli_import import import_group
     from bot.cli_notify import notify, outbox
 
-    main.add_command(outbox)
-    main.add_command(notify)
-    main.add_command(badges)
-    for command in (stats, contributors, leaderboard, award, campaign, digest):
+    for command in (outbox, notify, stats, contributors, leaderboard, award, badges, campaign, digest, backfill,
+                    import_group):
         main.add_command(command)
 
 

@@ -67,6 +67,8 @@ def resolve_person(conn: Connection, settings: Settings, name: str, platform: st
     """A contributor named as `github:login`, `gitee:login`, a linked identity's name, or a bare login (with
     `platform`, on that forge; without, on whichever forge knows it, if only one does)."""
     name = name.strip().lstrip("@＠")
+    if not name or not name.isprintable():  # a control character or a lone surrogate: no forge has such a login
+        raise UnknownPerson(f"{name!r} is not a user name")
     prefix, _, login = name.rpartition(":")
     if prefix in ("github", "gitee"):
         platform, name = prefix, login

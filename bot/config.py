@@ -8,6 +8,7 @@ from __future__ import annotations
 import glob
 import os
 import tomllib
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from bot.badges import BadgeSettings
 from bot.commands.settings import CommandSettings, SlackSettings
 from bot.notifiers.settings import NotifySettings
+from bot.web.settings import DashboardSettings
 from campaigns.settings import Campaign, check_campaigns
 
 Language = Literal["zh", "en"]
@@ -28,6 +30,7 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "COBOT_GITHUB_TOKEN": ("github", "token"),
     "COBOT_GITEE_TOKEN": ("gitee", "token"),
     "COBOT_SLACK_SIGNING_SECRET": ("slack", "signing_secret"),
+    "COBOT_DASHBOARD_TOKEN": ("dashboard", "token"),
 }
 
 
@@ -156,6 +159,7 @@ class Settings(Section):
     badges: BadgeSettings = BadgeSettings()
     campaigns: list[Campaign] = []
     scheduler: SchedulerSettings = SchedulerSettings()
+    dashboard: DashboardSettings = DashboardSettings()
 
     @model_validator(mode="after")
     def _campaigns_fit_the_community(self) -> Settings:
@@ -179,17 +183,24 @@ class Settings(Section):
                 return repo.language or self.community.language
         return self.community.language
 
+    @cached_property
+    def _linked(self) -> dict[tuple[str, str], str]:
+        """(platform, lower-case login) → the person id of a linked identity."""
+        return {(platform, login.lower()): f"person:{identity.name}" for identity in self.community.identities
+                for platform in ("github", "gitee") if (login := getattr(identity, platform, None))}
+
+    @cached_property
+    def _bots(self) -> frozenset[str]:
+        return frozenset(bot.lower() for bot in self.community.bots)
+
     def person_for(self, platform: str, login: str) -> str:
         """The community-wide identity of a platform account (linked accounts share one)."""
         lowered = login.lower()
-        for identity in self.community.identities:
-            if (getattr(identity, platform, None) or "").lower() == lowered:
-                return f"person:{identity.name}"
-        return f"{platform}:{lowered}"
+        return self._linked.get((platform, lowered)) or f"{platform}:{lowered}"
 
     def is_bot(self, login: str) -> bool:
         lowered = login.lower()
-        return lowered.endswith("[bot]") or lowered in {b.lower() for b in self.community.bots}
+        return lowered.endswith("[bot]") or lowered in self._bots
 
 
 def _format_validation_error(error: ValidationError, source: str) -> str:

@@ -17,7 +17,7 @@ from bot.platforms.actions import ForgeRoles
 from bot.render import render
 from bot.store.db import Database
 from bot.store.deferred import Deferred
-from bot.store.records import StoredThread, find_thread
+from bot.store.records import Book, StoredThread
 
 
 @dataclass
@@ -29,23 +29,25 @@ class HandlerContext:
     delivery_id: int | None = None
     later: Deferred = field(default_factory=lambda: Deferred("sqlite"))  # blind writes, run before commit
     quiet: bool = False  # history being imported: record it, say nothing
-    threads: dict[tuple[str, str, bool, str], StoredThread] = field(default_factory=dict)  # seen this delivery
+    threads: Book = field(default_factory=Book)  # the threads and milestones of the batch (see `conn`)
     forge_roles: Mapping[str, ForgeRoles | None] = field(default_factory=dict)  # the port to ask forges for roles
 
     def thread(self, platform: str, repo: str, is_pr: bool, number: str) -> StoredThread | None:
         """The stored issue/PR, as tracking left it for this delivery."""
-        key = (platform, repo, is_pr, number)
-        if key not in self.threads:
-            found = find_thread(self.conn, platform, repo, is_pr, number)
-            if found is None:
-                return None
-            self.threads[key] = found
-        return self.threads[key]
+        return self.threads.thread(self.connection, (platform, repo, is_pr, number))
 
     @cached_property
-    def conn(self) -> Connection:
-        """The connection of the delivery's transaction, for Core statements (the hot path)."""
+    def connection(self) -> Connection:
+        """The connection of the delivery's transaction, as it is: what `threads` reads and writes through."""
         return self.session.connection()
+
+    @property
+    def conn(self) -> Connection:
+        """The connection of the delivery's transaction, for Core statements, with what `threads` holds written
+        first: whatever a handler reads there, the handlers before it wrote."""
+        connection = self.connection
+        self.threads.flush(connection)
+        return connection
 
     def now(self) -> datetime:
         return self.clock()

@@ -37,10 +37,15 @@ from bot.platforms.base import Received, WebhookPlatform
 from bot.routing import Router
 from bot.store.db import LOCK_PATIENCE, LOCK_RETRY_SECONDS, Database, dialect_insert, is_locked
 from bot.store.deferred import Deferred
+from bot.store.records import Book
 from bot.store.tables import Delivery, HandlerRun
 from bot.store.writing import WritingFlag, make_way, writing_flag
 
 log = logging.getLogger("cobot.inbox")
+
+
+class NotReplayable(LookupError):
+    """A delivery that holds no payload (imported history records what it did, not what it received)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,21 +277,24 @@ class Pipeline:
         connection = session.connection()
         taken: list[Work] = []
         later = Deferred(self._db.dialect)
+        book = Book()
         started = time.monotonic()
         try:
             with session.begin_nested():
                 for work in candidates:
                     taken.append(work)
-                    self._process(session, work, now, later, isolate=False)
+                    self._process(session, work, now, later, book, isolate=False)
                     if time.monotonic() - started > budget_seconds:
                         break
+                book.flush(connection)
                 later.flush(connection)
         except Exception:
             log.warning("a handler failed in a batch of %d; running them again one by one", len(taken))
             later = Deferred(self._db.dialect)
+            book.forget()
             for work in taken:
                 work.reset()
-                self._process(session, work, now, later, isolate=True)
+                self._process(session, work, now, later, book, isolate=True)
             later.flush(connection)
         return taken
 
@@ -311,11 +319,14 @@ class Pipeline:
             row = connection.execute(sql.one, {"delivery_id": delivery_id}).mappings().one_or_none()
         if row is None:
             raise LookupError(f"no delivery with id {delivery_id}")
+        if not row["body"]:
+            raise NotReplayable(f"delivery {delivery_id} is imported history ({row['key']}): it keeps no payload to "
+                                "replay; import it again instead")
         work = Work(**{**row, "attempts": 0})
         with self._db.session() as session:
             session.execute(delete(HandlerRun).where(HandlerRun.delivery_id == delivery_id))
             later = Deferred(self._db.dialect)
-            self._process(session, work, now, later, isolate=True)
+            self._process(session, work, now, later, Book(), isolate=True)
             later.flush(session.connection())
         self._save_in_inbox([work])
         with inbox.session() as session:
@@ -323,7 +334,9 @@ class Pipeline:
             assert delivery is not None
             return delivery
 
-    def _process(self, session: Session, delivery: Work, now: datetime, later: Deferred, isolate: bool) -> None:
+    def _process(self, session: Session, delivery: Work, now: datetime, later: Deferred, book: Book,
+                 isolate: bool) -> None:
+        """The handlers on a delivery's events. `isolate`: each in a savepoint of its own, `book` written in it."""
         platform = self._platforms.get(delivery.platform)
         try:
             if platform is None:
@@ -347,7 +360,7 @@ class Pipeline:
         errors: list[str] = []
         for index, event in enumerate(events):
             ctx = HandlerContext(session=session, db=self._db, settings=self._settings, clock=self._clock,
-                                 delivery_id=delivery.id, later=Deferred(self._db.dialect),
+                                 delivery_id=delivery.id, later=Deferred(self._db.dialect), threads=book,
                                  forge_roles=self._forge_roles)
             for route in routes_for(event, self._routers):
                 run_name = f"{index}:{route.name}"
@@ -355,17 +368,21 @@ class Pipeline:
                     continue
                 try:
                     with session.begin_nested() if isolate else contextlib.nullcontext():
+                        if isolate:  # the SAVEPOINT is emitted when the connection is asked for: before the handler
+                            session.connection()  # writes through the one it keeps (ctx.conn)
                         actions = list(route.fn(event, ctx) or ())
                         delivery.actions += store_actions(ctx.later, actions, delivery.id, now, self._settings.notify,
                                                           self._settings.community.language)
                         if session.new or session.dirty:
                             session.flush()
+                        if isolate:
+                            book.flush(ctx.connection)
                 except Exception as error:
                     if not isolate:
                         raise
                     log.exception("handler %s failed on delivery %s (%s)", route.name, delivery.id, event.kind)
                     errors.append(f"{route.name}: {type(error).__name__}: {error}")
-                    ctx.threads.clear()  # what it read was rolled back with it
+                    book.forget()  # what it read or changed was rolled back with it
                     ctx.later = Deferred(self._db.dialect)  # and what it wrote is not written
                 else:
                     completed.append(run_name)

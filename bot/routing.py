@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from bot.context import HandlerContext
 
 HandlerFn = Callable[[Event, "HandlerContext"], Iterable[Action] | None]
+AheadFn = Callable[[Sequence[Event], "HandlerContext"], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,11 +34,17 @@ class Route:
 
 
 class Router:
-    """`@router.on("pr.merged")`, `@router.on("issue.*")` or `@router.on("*")`; at most one filter."""
+    """`@router.on("pr.merged")`, `@router.on("issue.*")` or `@router.on("*")`; at most one filter. `@router.ahead`:
+    given the events of a batch before any is handled, to read at once what its handlers will ask for."""
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.routes: list[Route] = []
+        self.aheads: list[AheadFn] = []
+
+    def ahead(self, fn: AheadFn) -> AheadFn:
+        self.aheads.append(fn)
+        return fn
 
     def on(self, pattern: str, **filter_: str) -> Callable[[HandlerFn], HandlerFn]:
         if len(filter_) > 1:

@@ -344,6 +344,9 @@ def record_submissions(event: Event, ctx: HandlerContext) -> None:
     thread = event.thread
     if thread is None or thread.author.is_bot or ctx.settings.is_bot(thread.author.login):
         return
+    if not any(isinstance(campaign, HackathonSettings) and campaign.covers(event.platform, event.repo.full_name)
+               for campaign in ctx.settings.campaigns):
+        return  # no hackathon here: nothing to look up
     for named in references(f"{thread.title}\n{thread.body}", event.platform, event.repo.full_name):
         stored = _issue(ctx.conn, named)
         labels: list[str] = list(stored.labels) if stored is not None else []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.commands.parser import only_commands
 from bot.context import HandlerContext
 from bot.events import Actor, Event
@@ -45,8 +47,14 @@ def record(event: Event, ctx: HandlerContext) -> None:
     if thread is None:
         return
     author_person, _ = _remember(ctx, event, thread.author) if thread.author != event.actor else (person, is_bot)
-    row = records.apply_thread(ctx.conn, event.platform, event.repo.full_name, thread, author_person,
-                               event.occurred_at)
-    ctx.threads[(event.platform, event.repo.full_name, thread.is_pr, thread.number)] = row
+    row = ctx.threads.apply(ctx.connection, event.platform, event.repo.full_name, thread, author_person,
+                            event.occurred_at)
     if event.kind in ("comment.created", "review.submitted"):
-        records.record_response(ctx.conn, row, event.actor, person, is_bot, event.occurred_at)
+        ctx.threads.respond(row, event.actor, person, is_bot, event.occurred_at)
+
+
+@router.ahead
+def read_ahead(events: Sequence[Event], ctx: HandlerContext) -> None:
+    """The threads of a batch, read in a few statements."""
+    ctx.threads.load_threads(ctx.connection, {(event.platform, event.repo.full_name, event.thread.is_pr,
+                                               event.thread.number) for event in events if event.thread is not None})

@@ -7,12 +7,11 @@ no redelivery, replay or import ever greets the same person twice in the same sc
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from bot.context import HandlerContext
 from bot.events import Action, Event, Thread
 from bot.routing import Router
-from bot.store import records
 
 router = Router("welcome")
 
@@ -40,12 +39,11 @@ def _firsts(event: Event, ctx: HandlerContext, thread: Thread, person: str, kind
     row = ctx.thread(event.platform, event.repo.full_name, thread.is_pr, thread.number)
     if row is None:
         raise LookupError(f"{event.repo.full_name}#{thread.number} is not tracked (tracking must run first)")
-    everywhere, in_repo = records.earlier_threads(ctx.conn, row, person)
+    everywhere, in_repo = ctx.threads.earlier(ctx.connection, row, person)
     earlier = {"repo": in_repo, "community": everywhere}
     candidates = {name: scope for name, scope in _scopes(event).items() if not earlier[name]}
-    return records.reach_milestones(ctx.conn, candidates, person=person, kind=kind,
-                                    platform=event.platform, repo=event.repo.full_name, number=thread.number,
-                                    when=event.occurred_at)
+    return ctx.threads.reach(ctx.connection, candidates, person=person, kind=kind, platform=event.platform,
+                             repo=event.repo.full_name, number=thread.number, when=event.occurred_at)
 
 
 def _comment(event: Event, ctx: HandlerContext, key: str, template: str, scope_name: str) -> Action:
@@ -91,10 +89,19 @@ def congratulate_first_merge(event: Event, ctx: HandlerContext) -> Iterator[Acti
     if _is_bot(thread, ctx):
         return
     person = ctx.settings.person_for(event.platform, thread.author.login)
-    firsts = records.reach_milestones(ctx.conn, _scopes(event), person=person, kind="first_merge",
-                                      platform=event.platform, repo=event.repo.full_name, number=thread.number,
-                                      when=event.occurred_at)
+    firsts = ctx.threads.reach(ctx.connection, _scopes(event), person=person, kind="first_merge",
+                               platform=event.platform, repo=event.repo.full_name, number=thread.number,
+                               when=event.occurred_at)
     chosen = ctx.settings.welcome.scope
     if chosen in firsts and ctx.settings.welcome.congratulate_first_merge and _greets(thread, ctx):
         key = f"welcome:{_scopes(event)[chosen]}:{person}:first_merge:comment"
         yield _comment(event, ctx, key, "first_merge", chosen)
+
+
+@router.ahead
+def read_ahead(events: Sequence[Event], ctx: HandlerContext) -> None:
+    """What decides the firsts of a batch's authors, read in a few statements."""
+    ctx.threads.load_people(ctx.connection, {
+        ctx.settings.person_for(event.platform, event.thread.author.login) for event in events
+        if event.thread is not None and event.kind in ("issue.opened", "pr.opened", "pr.merged")
+        and not _is_bot(event.thread, ctx)})

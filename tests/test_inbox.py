@@ -150,3 +150,26 @@ async def test_the_worker_process_processes_and_is_restarted_when_it_dies(aiohtt
     assert cobot.worker.pid != first_pid
     await eventually(lambda: len(servers.received(WEBHOOK)) == 2, timeout=30, message="its notice sent too")
     await servers.stop()
+
+
+def test_what_a_failing_handler_wrote_is_rolled_back_with_it(harness):
+    """A handler that writes through the delivery's connection, then fails: its write is undone (its savepoint),
+    while what the other handlers wrote stays."""
+    from sqlalchemy import text
+
+    from bot.store.tables import Milestone
+
+    router = Router("writer")
+
+    @router.on("issue.opened")
+    def write_then_fail(event, ctx):
+        ctx.conn.execute(text("INSERT INTO milestone (person, scope, kind, platform, repo, number, reached_at) "
+                              "VALUES ('github:x', 'test', 'written-then-failed', 'github', 'acme/rocket', '1', "
+                              "'2026-11-01 10:00:00')"))
+        raise RuntimeError("after the write")
+
+    pipeline = Pipeline(harness.db, harness.settings, harness.clock, harness.platforms, ROUTERS + (router,))
+    harness.store("issues", issue_event("opened", 1, "alice", created=T0))
+    pipeline.process_due()
+    assert harness.rows(Milestone, Milestone.kind == "written-then-failed") == []
+    assert len(harness.rows(Thread)) == 1  # tracking's work stands

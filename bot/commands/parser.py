@@ -18,6 +18,7 @@ import re
 import shlex
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 COMMAND_LINE = re.compile(r"^/(?P<name>[A-Za-z][A-Za-z0-9_-]*)(?=$|[\s:,])(?P<rest>.*)$")
 FENCE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})")
@@ -81,6 +82,7 @@ def parse_commands(body: str) -> list[ParsedCommand]:
     return commands
 
 
+@lru_cache(maxsize=1024)  # asked again of the same comment (what it is in the activity log, and as history)
 def only_commands(body: str) -> bool:
     """Whether a comment says nothing but commands (quoted lines aside): it is then no contribution in itself."""
     lines = [unicodedata.normalize("NFKC", raw).strip() for raw in _without_html_comments(body).splitlines()]

@@ -50,14 +50,24 @@ class WebhookPlatform(Protocol):
     def translate(self, event: str, payload: dict[str, Any], received_at: datetime) -> list[Event]: ...
 
 
+_PARSED: dict[str, datetime] = {}  # times read lately: a payload, or a file of history, holds each many times
+
+
 def parse_time(value: Any) -> datetime | None:
     """An ISO 8601 time, or epoch seconds, as an aware UTC datetime."""
     if value in (None, ""):
         return None
     if isinstance(value, int | float):
         return datetime.fromtimestamp(value, UTC)
-    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    text = str(value)
+    found = _PARSED.get(text)
+    if found is None:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        found = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        if len(_PARSED) >= 10_000:
+            _PARSED.clear()
+        _PARSED[text] = found
+    return found
 
 
 def keep_headers(headers: Mapping[str, str], names: tuple[str, ...]) -> dict[str, str]:
@@ -87,7 +97,11 @@ def translate_by_table(table: Mapping[tuple[str, str | None], Builder], event: s
 def actor_or_ghost(user: Any, login_keys: tuple[str, ...] = ("login",)) -> Actor:
     if not isinstance(user, dict):
         return Actor(login="ghost")
-    login = next((str(user[k]) for k in login_keys if user.get(k)), "ghost")
+    login = "ghost"
+    for key in login_keys:
+        if user.get(key):
+            login = str(user[key])
+            break
     is_bot = str(user.get("type", "")).lower() == "bot" or login.lower().endswith("[bot]")
-    return Actor(login=login, id=str(user["id"]) if user.get("id") is not None else None,
-                 name=user.get("name"), is_bot=is_bot)
+    found = user.get("id")
+    return Actor(login=login, id=str(found) if found is not None else None, name=user.get("name"), is_bot=is_bot)

@@ -107,16 +107,18 @@ class Database:
 
     def __init__(self, url: str, wait_for_lock: bool = True, checkpoints: bool = True) -> None:
         self.url = normalise_url(url)
+        self.checkpoints = checkpoints
         self.engine = make_engine(url, wait_for_lock, checkpoints)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._inbox: Database | None = None
 
     @property
     def inbox(self) -> Database:
-        """The database that holds the deliveries: this one, or (SQLite) the file beside it."""
+        """The database that holds the deliveries: this one, or (SQLite) the file beside it (whose commits
+        checkpoint if this one's do)."""
         if self._inbox is None:
             url = inbox_url(self.url)
-            self._inbox = self if url == self.url else Database(url)
+            self._inbox = self if url == self.url else Database(url, checkpoints=self.checkpoints)
         return self._inbox
 
     @property

@@ -1,0 +1,1 @@
+"""History: what happened before cobot listened, imported quietly (GH Archive files, forges' APIs)."""
