@@ -1,6 +1,6 @@
 """Ingest benchmark: signed deliveries fired at a running `cobot serve` (SQLite) from a second process.
 
-    python bench/ingest.py                 # the full run (about 3 minutes)
+    python bench/ingest.py                 # the full run (about 10 minutes: the burst is worked off before phase 2)
     python bench/ingest.py --quick         # short phases, a smoke check
     python bench/ingest.py --seconds 60 --rate 500 --connections 64
 

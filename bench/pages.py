@@ -187,7 +187,8 @@ def main() -> None:
           f"{DELIVERIES:,} deliveries, {OUTBOX:,} outbox actions; the median of {args.runs} requests after a first "
           "round)\n")
     print("With the dashboard's default `cache_seconds = 60` (slow reads kept a minute, refreshed in the background; "
-          "the overview, the leaderboard, the campaigns' views and the digest preview are computed at start-up), and "
+          "the overview, the leaderboard, the campaigns' views and the digest preview are computed as the first page "
+          "is), and "
           "with `cache_seconds = 0` (every request computes everything).\n")
     print("| page | median | first | target | | computed afresh: median | API twin, computed afresh: median |")
     print("| --- | --- | --- | --- | --- | --- | --- |")

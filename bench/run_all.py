@@ -1,6 +1,6 @@
 """Every benchmark, one after the other, in one Markdown report.
 
-    python bench/run_all.py                   # the full runs (about 15 minutes)
+    python bench/run_all.py                   # the full runs (about 20 minutes)
     python bench/run_all.py --quick           # smoke runs
     python bench/run_all.py --output bench-report.md
 

@@ -81,6 +81,8 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, run_workers: 
         else:
             cobot.worker = Processing(settings, db, clock, cobot.writer.writing, cobot.pipeline)
         cobot.worker.start()
+        if isinstance(cobot.worker, WorkerProcess):
+            await cobot.worker.until_ready()
 
     async def stop(app: web.Application) -> None:
         for component in (cobot.worker, cobot.writer):

@@ -15,12 +15,13 @@ import logging
 import multiprocessing
 import os
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, Protocol
 
 from bot.store.writing import WritingFlag
 
 log = logging.getLogger("cobot.inbox-worker")
 
+READY_SECONDS = 60.0  # how long the server waits for its first worker before it opens its port all the same
 NICENESS = 10  # when the CPU is short, acknowledging comes first; processing catches up after the burst
 
 
@@ -34,19 +35,20 @@ def logging_levels() -> dict[str, int]:
 
 
 def worker_main(settings_data: dict[str, Any], wake: Connection, writing: WritingFlag,
-                levels: dict[str, int] | None = None) -> None:
-    """The child process: process deliveries and actions until the server closes its end of `wake` (or dies)."""
+                levels: dict[str, int] | None = None, ready: EventLike | None = None) -> None:
+    """The child process: process deliveries and actions until the server closes its end of `wake` (or dies);
+    `ready` is set once it processes (its modules imported, its database open, its tasks started)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s[worker]: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     for name, level in (levels or {}).items():
         logging.getLogger(name or None).setLevel(level)
     with contextlib.suppress(OSError):
         os.nice(NICENESS)
-    asyncio.run(_process_until_the_server_goes(settings_data, wake, writing))
+    asyncio.run(_process_until_the_server_goes(settings_data, wake, writing, ready))
 
 
 async def _process_until_the_server_goes(settings_data: dict[str, Any], wake: Connection,
-                                         writing: WritingFlag) -> None:
+                                         writing: WritingFlag, ready: EventLike | None = None) -> None:
     from bot.clock import system_clock
     from bot.config import Settings
     from bot.processing import Processing
@@ -70,6 +72,8 @@ async def _process_until_the_server_goes(settings_data: dict[str, Any], wake: Co
 
     loop.add_reader(wake.fileno(), woken)
     processing.start()
+    if ready is not None:
+        ready.set()
     try:
         await server_gone.wait()
     finally:
@@ -77,8 +81,14 @@ async def _process_until_the_server_goes(settings_data: dict[str, Any], wake: Co
         db.dispose()
 
 
+class EventLike(Protocol):
+    def set(self) -> None: ...
+    def is_set(self) -> bool: ...
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+
 class WorkerProcess:
-    """The server's handle on the child: start, wake, restart when it dies, stop."""
+    """The server's handle on the child: start, wait until it is ready, wake, restart when it dies, stop."""
 
     def __init__(self, settings_data: dict[str, Any], writing: WritingFlag) -> None:
         self._writing = writing
@@ -88,6 +98,21 @@ class WorkerProcess:
         self._waker: Connection | None = None
         self._watchdog: asyncio.Task[None] | None = None
         self._stopping = False
+        self._ready: EventLike = self._context.Event()
+
+    async def until_ready(self, timeout: float = READY_SECONDS) -> bool:
+        """Wait until the first child processes: the server opens its port after that, so that deliveries do not
+        pile up while the child is still starting (importing its modules takes a second or two). Whether it did
+        within `timeout` (if not, it is logged, and the server starts all the same: the deliveries wait)."""
+        if await asyncio.to_thread(self._ready.wait, timeout):
+            return True
+        log.warning("the inbox worker process is not ready after %.0f s; serving all the same", timeout)
+        return False
+
+    @property
+    def ready(self) -> bool:
+        """Whether a child has begun to process."""
+        return self._ready.is_set()
 
     def start(self) -> None:
         self._spawn()
@@ -103,7 +128,7 @@ class WorkerProcess:
         wake_receiver, waker = self._context.Pipe(duplex=False)
         self._process = self._context.Process(target=worker_main, name="cobot-inbox-worker", daemon=True,
                                               args=(self._settings_data, wake_receiver, self._writing,
-                                                    logging_levels()))
+                                                    logging_levels(), self._ready))
         self._process.start()
         wake_receiver.close()
         os.set_blocking(waker.fileno(), False)

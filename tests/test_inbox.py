@@ -132,6 +132,7 @@ async def test_the_worker_process_processes_and_is_restarted_when_it_dies(aiohtt
     client = await aiohttp_client(create_app(settings))
     cobot = client.app[COBOT]
     db = cobot.db
+    assert cobot.worker.ready, "the server opens its port once the child processes"
 
     async def send(number: int) -> None:
         body = body_of(issue_event("opened", number, f"user{number}", created=T0))

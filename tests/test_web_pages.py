@@ -746,11 +746,11 @@ async def test_no_page_ever_shows_a_secret(client, world):
     assert not page.find("script")
 
 
-async def test_pages_read_the_same_through_the_cache_warmed_at_start_up(aiohttp_client, world, make_settings,
+async def test_pages_read_the_same_through_the_cache_warmed_on_the_first_visit(aiohttp_client, world, make_settings,
                                                                          clock):
     settings = make_settings(**sections(clock.now, cache_seconds=60))
     client = await aiohttp_client(create_app(settings, clock, run_workers=False))
-    for _ in range(2):  # computed (or warmed at start-up), then kept
+    for _ in range(2):  # computed (or warmed as the first page was), then kept
         assert (await get(client, "/?lang=en"))["number-issues_opened"] == NUMBERS_EN["issues_opened"]
         hack = await get(client, "/campaigns/hack?lang=en")
         assert [hack[f"tasks-{state}"] for state in ("open", "done")] == ["open 1", "done 1"]

@@ -78,10 +78,26 @@ class Dashboard:
         self.pipeline = pipeline
         self.memo = Memo(clock, settings.dashboard.cache_seconds)
         self._woken = woken  # after a retry: the outbox dispatcher, to send it at once
+        self._warmers: list[Callable[[], None]] = []
+        self._visited = False
+
+    def on_first_visit(self, warmer: Callable[[], None]) -> None:
+        """`warmer()` (which calls `warm`) once somebody first reads the dashboard: then the slow reads the pages
+        ask for are computed in the background while the first page is. Not at start-up: a process that serves
+        webhooks should not spend its first seconds on pages nobody may open (their threads share its GIL)."""
+        self._warmers.append(warmer)
+
+    def _first_visit(self) -> None:
+        if not self._visited:
+            self._visited = True
+            for warmer in self._warmers:
+                warmer()
 
     async def read(self, compute: Callable[..., T], *args: Any, inbox: bool = False, **params: Any) -> T:
         """`compute(conn, settings, now, *args, **params)` on a read-only connection (`inbox`: to db.inbox), in a
         thread."""
+        self._first_visit()
+
         def work() -> T:
             with (self.db.inbox if inbox else self.db).reading() as conn:
                 return compute(conn, self.settings, self.clock(), *args, **params)
@@ -89,6 +105,7 @@ class Dashboard:
 
     async def kept(self, compute: Callable[..., T], *args: Any, **params: Any) -> T:
         """`read`, kept for `dashboard.cache_seconds` by what it computes from."""
+        self._first_visit()
         return await self.memo.get(_key(compute, args, params), lambda: self.read(compute, *args, **params))
 
     def warm(self, compute: Callable[..., Any], *args: Any, **params: Any) -> None:
@@ -399,7 +416,7 @@ def api_routes() -> list[web.RouteDef]:
 
 def dashboard_routes(app: web.Application, cobot: Cobot) -> list[web.RouteDef]:
     """The dashboard on `app` (nothing when `dashboard.enabled` is false): its shared state, the login routes and
-    the API. The slow reads of the overview and the leaderboard are computed once at start-up."""
+    the API. The slow reads of the overview and the leaderboard are computed as the dashboard is first read."""
     settings = cobot.settings
     if not settings.dashboard.enabled:
         return []
@@ -411,7 +428,7 @@ def dashboard_routes(app: web.Application, cobot: Cobot) -> list[web.RouteDef]:
     board = Dashboard(settings, cobot.db, cobot.clock, cobot.pipeline, woken)
     app[DASHBOARD] = board
 
-    async def warm(app: web.Application) -> None:
+    def warm() -> None:
         board.warm(data.overview, days=OVERVIEW_DAYS)
         board.warm(data.leaderboard, days=settings.commands.leaderboard_days, limit=settings.commands.leaderboard_size)
 
@@ -419,6 +436,6 @@ def dashboard_routes(app: web.Application, cobot: Cobot) -> list[web.RouteDef]:
         await board.memo.close()
 
     app.middlewares.append(json_refusals)
-    app.on_startup.append(warm)
+    board.on_first_visit(warm)
     app.on_shutdown.append(settle)
     return [*auth_routes(app, settings, cobot.clock), *api_routes()]

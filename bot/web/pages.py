@@ -430,16 +430,17 @@ def page_routes(app: web.Application, cobot: Cobot) -> list[web.RouteDef]:
     if not settings.dashboard.enabled:
         return []
 
-    async def warm(app: web.Application) -> None:
+    board = app[api.DASHBOARD]
+
+    def warm() -> None:
         """Beside the overview and the leaderboard (bot.web.api warms them): each campaign's view and the digest
         preview in the default language, as the pages first ask for them."""
-        board = app[api.DASHBOARD]
         for configured in settings.campaigns:
             board.warm(data.campaign, configured.name)
         board.warm(data.digest_preview, since=None, until=None, language=default_language(settings),
                    campaign_name=None)
 
-    app.on_startup.append(warm)
+    board.on_first_visit(warm)
     return [
         web.get("/", overview), web.get("/contributors", contributors), web.get("/contributors/{who}", contributor),
         web.get("/leaderboard", leaderboard), web.get("/campaigns", campaigns),
