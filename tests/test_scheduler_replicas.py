@@ -91,8 +91,10 @@ end = {end.isoformat()}
             def sent() -> Counter[str]:
                 return Counter(request.headers["Idempotency-Key"] for request in servers.received(WEBHOOK))
 
-            await eventually(lambda: "campaign:replica-hack:start@team" in sent(), timeout=30,
-                             message="the start announcement")
+            await eventually(lambda: "campaign:replica-hack:start@team" in sent() and count(
+                db, OutboxAction, OutboxAction.kind == "notify", OutboxAction.status == "done") == 1, timeout=30,
+                message="the start announcement, sent and marked done (a kill in between would leave its sending "
+                        "to be taken up again: the receiver's idempotency key is for that)")
             kill_replica(replicas[leader])
             alive.remove(replicas[leader])
             survivor = logs[1 - leader]

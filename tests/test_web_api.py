@@ -737,3 +737,11 @@ async def test_the_slow_reads_are_warmed_as_the_dashboard_is_first_read_not_at_s
     clock.advance(10)
     board = await (await client.get("/api/leaderboard")).json()
     assert when(board["generated_at"]) == started + timedelta(seconds=10)  # warmed with the first visit
+    profile = await (await client.get("/api/contributors/bob")).json()
+    harness.deliver("issues", issue_event("opened", 12, "bob", created=stamp(clock.now - timedelta(minutes=1))))
+    assert await (await client.get("/api/contributors/bob")).json() == profile  # a profile is kept a while too
+    clock.advance(61)
+    await (await client.get("/api/contributors/bob")).json()  # stale: served once more, computed again
+    await client.app[DASHBOARD].memo.close()
+    fresh = await (await client.get("/api/contributors/bob")).json()
+    assert fresh["stats"]["issues_opened"] == profile["stats"]["issues_opened"] + 1

@@ -282,7 +282,7 @@ async def contributors(request: web.Request) -> web.Response:
 @reader
 async def contributor(request: web.Request) -> web.Response:
     days = integer(request, "days", PROFILE_DAYS, 1, MAX_DAYS)
-    return _answer(await _found(_dashboard(request).read(data.profile, request.match_info["who"], days=days)))
+    return _answer(await _found(_dashboard(request).kept(data.profile, request.match_info["who"], days=days)))
 
 
 @reader

@@ -219,7 +219,7 @@ async def contributor(request: web.Request) -> web.StreamResponse:
     query = _query(request)
     days = api.integer(query, "days", 30, 1, api.MAX_DAYS)
     who = request.match_info["who"]
-    found = await _found(board.read(data.profile, who, days=days))
+    found = await _found(board.kept(data.profile, who, days=days))
     language, _ = chosen_language(request, board.settings)
     catalogue = board.settings.badges.catalogue()
     for badge in found["badges"]:  # named in the page's language (the API names them in the dashboard's)
