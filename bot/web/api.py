@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -255,8 +255,8 @@ def _answer(document: Any) -> web.Response:
     return web.json_response(document, dumps=lambda value: json.dumps(value, ensure_ascii=False))
 
 
-async def _found(work: Any) -> Any:
-    """Await a read, answering 404 for what is not there."""
+async def found(work: Awaitable[Any]) -> Any:
+    """Await a read, answering 404 for what is not there (the pages answer alike)."""
     try:
         return await work
     except data.NotFound as missing:
@@ -282,7 +282,7 @@ async def contributors(request: web.Request) -> web.Response:
 @reader
 async def contributor(request: web.Request) -> web.Response:
     days = integer(request, "days", PROFILE_DAYS, 1, MAX_DAYS)
-    return _answer(await _found(_dashboard(request).kept(data.profile, request.match_info["who"], days=days)))
+    return _answer(await found(_dashboard(request).kept(data.profile, request.match_info["who"], days=days)))
 
 
 @reader
@@ -301,7 +301,7 @@ async def campaigns(request: web.Request) -> web.Response:
 
 @reader
 async def campaign(request: web.Request) -> web.Response:
-    return _answer(await _found(_dashboard(request).kept(data.campaign, request.match_info["name"])))
+    return _answer(await found(_dashboard(request).kept(data.campaign, request.match_info["name"])))
 
 
 @reader
@@ -317,7 +317,7 @@ async def digest_preview(request: web.Request) -> web.Response:
         raise error(400, "since: must be before until")
     if end - start > timedelta(days=MAX_DAYS):
         raise error(400, f"since: at most {MAX_DAYS} days before until")
-    return _answer(await _found(board.kept(data.digest_preview, since=since, until=until, language=language,
+    return _answer(await found(board.kept(data.digest_preview, since=since, until=until, language=language,
                                            campaign_name=name)))
 
 
@@ -339,7 +339,8 @@ async def badges(request: web.Request) -> web.Response:
     return _answer(await _dashboard(request).read(data.badges, language=language))
 
 
-async def _acted(work: Any) -> Any:
+async def acted(work: Awaitable[Any]) -> Any:
+    """Await a maintainer action, answering 404 for what is not there and 409 for a conflict."""
     try:
         return await work
     except data.NotFound as missing:
@@ -352,14 +353,14 @@ async def _acted(work: Any) -> Any:
 async def replay(request: web.Request) -> web.Response:
     delivery_id = path_id(request, "delivery_id")
     board = _dashboard(request)
-    return _answer(await _acted(board.act(actions.replay, board.pipeline, delivery_id)))
+    return _answer(await acted(board.act(actions.replay, board.pipeline, delivery_id)))
 
 
 @maintainer_action
 async def retry(request: web.Request) -> web.Response:
     action_id = path_id(request, "action_id")
     board = _dashboard(request)
-    done = await _acted(board.act(actions.retry, board.db, board.settings, board.clock(), action_id))
+    done = await acted(board.act(actions.retry, board.db, board.settings, board.clock(), action_id))
     board.wake_outbox()
     return _answer(done)
 
@@ -370,7 +371,7 @@ async def award(request: web.Request) -> web.Response:
     badge, user = field(body, "badge", str, required=True), field(body, "user", str, required=True)
     reason = field(body, "reason", str)
     board = _dashboard(request)
-    return _answer(await _acted(board.act(actions.award, board.db, board.settings, board.clock(), badge, user,
+    return _answer(await acted(board.act(actions.award, board.db, board.settings, board.clock(), badge, user,
                                           reason)))
 
 
@@ -379,7 +380,7 @@ async def close(request: web.Request) -> web.Response:
     body = await json_body(request, required=False)
     dry_run = bool(field(body, "dry_run", bool))
     board = _dashboard(request)
-    return _answer(await _acted(board.act(actions.close, board.db, board.settings, board.clock,
+    return _answer(await acted(board.act(actions.close, board.db, board.settings, board.clock,
                                           request.match_info["name"], dry_run)))
 
 

@@ -159,22 +159,6 @@ def _query(request: web.Request) -> web.Request:
     return request.clone(rel_url=request.rel_url.with_query(kept))
 
 
-async def _acted(work: Awaitable[Any]) -> Any:
-    try:
-        return await work
-    except data.NotFound as missing:
-        raise error(404, str(missing)) from None
-    except actions.Conflict as conflict:
-        raise error(409, str(conflict)) from None
-
-
-async def _found(work: Awaitable[Any]) -> Any:
-    try:
-        return await work
-    except data.NotFound as missing:
-        raise error(404, str(missing)) from None
-
-
 def _paging(total: int, offset: int, limit: int, url: URL, name: str = "offset") -> dict[str, Any]:
     """Where a page of `limit` from `offset` stands among `total`, with the links to the pages before and after."""
     def at(where: int) -> str:
@@ -219,7 +203,7 @@ async def contributor(request: web.Request) -> web.StreamResponse:
     query = _query(request)
     days = api.integer(query, "days", 30, 1, api.MAX_DAYS)
     who = request.match_info["who"]
-    found = await _found(board.kept(data.profile, who, days=days))
+    found = await api.found(board.kept(data.profile, who, days=days))
     language, _ = chosen_language(request, board.settings)
     catalogue = board.settings.badges.catalogue()
     for badge in found["badges"]:  # named in the page's language (the API names them in the dashboard's)
@@ -254,7 +238,7 @@ async def campaigns(request: web.Request) -> web.StreamResponse:
 
 
 async def _campaign_page(request: web.Request, name: str, status: int = 200, **values: Any) -> web.Response:
-    view = await _found(_dashboard(request).kept(data.campaign, name))
+    view = await api.found(_dashboard(request).kept(data.campaign, name))
     counts = Counter(task["state"] for task in view.get("tasks", []))
     return render(request, "campaign", status=status, view=view, task_counts=[(s, counts[s]) for s in TASK_STATES],
                   closable=view["status"] in CLOSABLE, here=URL(f"/campaigns/{quote(name)}"),
@@ -282,7 +266,7 @@ async def _digest(request: web.Request) -> tuple[dict[str, Any], dict[str, Any]]
     if end - start > timedelta(days=api.MAX_DAYS):
         raise error(400, f"since: at most {api.MAX_DAYS} days before until")
     params = {"since": since, "until": until, "language": language, "campaign_name": name}
-    found = await _found(board.kept(data.digest_preview, **params))
+    found = await api.found(board.kept(data.digest_preview, **params))
     return found, {"since": query.query.get("since", ""), "until": query.query.get("until", ""),
                    "language": language, "campaign": name or ""}
 
@@ -375,7 +359,7 @@ def _see_other(where: str) -> web.HTTPSeeOther:
 async def replay(request: web.Request) -> web.StreamResponse:
     delivery_id = api.path_id(request, "delivery_id")
     board = _dashboard(request)
-    await _acted(board.act(actions.replay, board.pipeline, delivery_id))
+    await api.acted(board.act(actions.replay, board.pipeline, delivery_id))
     raise _see_other(f"/operations?replayed={delivery_id}#deliveries")
 
 
@@ -383,7 +367,7 @@ async def replay(request: web.Request) -> web.StreamResponse:
 async def retry(request: web.Request) -> web.StreamResponse:
     action_id = api.path_id(request, "action_id")
     board = _dashboard(request)
-    await _acted(board.act(actions.retry, board.db, board.settings, board.clock(), action_id))
+    await api.acted(board.act(actions.retry, board.db, board.settings, board.clock(), action_id))
     board.wake_outbox()
     raise _see_other(f"/operations?retried={action_id}#outbox")
 
@@ -406,7 +390,7 @@ async def award(request: web.Request) -> web.StreamResponse:
     badge, user = _field(form, "badge", required=True), _field(form, "user", required=True)
     reason = _field(form, "reason")
     board = _dashboard(request)
-    done = await _acted(board.act(actions.award, board.db, board.settings, board.clock(), badge, user, reason))
+    done = await api.acted(board.act(actions.award, board.db, board.settings, board.clock(), badge, user, reason))
     where = profile_path(done["person"]["id"])
     raise _see_other(f"{where}?{urlencode({'awarded': done['badge'], 'new': '1' if done['new'] else '0'})}")
 
@@ -417,7 +401,7 @@ async def close(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     dry_run = form.get("dry_run") in ("true", "on")
     board = _dashboard(request)
-    result = await _acted(board.act(actions.close, board.db, board.settings, board.clock, name, dry_run))
+    result = await api.acted(board.act(actions.close, board.db, board.settings, board.clock, name, dry_run))
     if not dry_run:
         raise _see_other(f"/campaigns/{quote(name)}?closed=1")
     return await _campaign_page(request, name, closed=False, result=result)
