@@ -109,7 +109,8 @@ async def test_a_login_form_is_sent_on_or_back_with_a_message(client):
                                  allow_redirects=False)
     assert (response.status, response.headers["Location"]) == (303, "/dashboard/people")
     assert set_cookie(response) is not None
-    for elsewhere in ("https://evil.example/", "//evil.example/", "/\\evil.example", "dashboard"):
+    for elsewhere in ("https://evil.example/", "//evil.example/", "/\\evil.example", "dashboard",
+                      "/\x1f", "/a\r\nSet-Cookie: x=1"):  # (nor a header broken by a control character)
         response = await client.post("/login", data={"token": TOKEN, "next": elsewhere}, allow_redirects=False)
         assert response.status == 200, elsewhere  # never sent to another site: answered here instead
 

@@ -258,8 +258,8 @@ def maintainer_action(handler: Handler) -> Handler:
 
 
 def _local(path: str | None) -> str | None:
-    """`next` when it is a path on this site (never another site's address)."""
-    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
+    """`next` when it is a path on this site (never another site's address, nor what cannot be a header)."""
+    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path or not path.isprintable():
         return None
     return path
 
