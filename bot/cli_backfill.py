@@ -19,7 +19,7 @@ from bot.cli_community import parse_since
 from bot.clock import system_clock
 from bot.config import Settings
 from bot.history.backfill import Backfill, StageStart, Summary
-from bot.history.backfill_reading import HistoryReader, Page, Patience
+from bot.history.backfill_reading import HistoryReader, NotATarget, Page, Patience
 from bot.history.ingest import IMPORT_STATE, Tally
 from bot.platforms.actions import PermanentFailure, RetryLater
 from bot.platforms.base import parse_time
@@ -149,6 +149,8 @@ def _run(settings: Settings, target: str, since_text: str | None, restart: bool,
         run = Backfill(db, settings, system_clock, reader, bars)
         try:
             summary = run.run(target, since, restart)
+        except NotATarget as error:
+            raise click.ClickException(str(error)) from None
         except (PermanentFailure, RetryLater) as error:
             bars.notice(f"stopped: {error}")
             summary = run.summary

@@ -562,7 +562,9 @@ async def test_the_command_line_backfills_gitee_and_never_shows_the_token(world,
     code, output = await cobot("backfill", "gitee", GITEE_REPO, "--restart", "--config", path)
     assert code == 1 and "Gitee 401" in output and GITEE_TOKEN not in output
     code, output = await cobot("backfill", "gitee", "no-slash", "--config", path)
-    assert code == 1 and "owner/name" in output
+    assert code == 1 and "owner/name" in output and "resume" not in output  # (nothing was begun)
+    code, output = await cobot("backfill", "github", "acme/rocket/extra", "--config", path)
+    assert code == 1 and "owner/name, not 'acme/rocket/extra'" in output and "resume" not in output
 
 
 async def test_a_merge_a_webhook_credited_to_its_merger_is_not_counted_again(world, forge: FakeForge):

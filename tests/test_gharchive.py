@@ -10,6 +10,7 @@ outbox), and events that webhooks stored already, not counted twice.
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import re
 from collections import Counter
@@ -26,8 +27,9 @@ from bot.cli import main
 from bot.dispatch import ROUTERS
 from bot.events import Event
 from bot.history.gharchive import GHArchiveImport, in_hour_order
-from bot.history.gharchive_reader import EVENT
+from bot.history.gharchive_reader import EVENT, PREFIX, Scope, frames, loads, read
 from bot.history.ingest import Checkpoint, HandlerFailed, Ingest, Item
+from bot.history.ledger import DeliveryLedger
 from bot.platforms.gharchive import translate
 from bot.routing import Router
 from bot.store.tables import (
@@ -454,6 +456,38 @@ def test_events_cross_to_the_reader_and_back_unchanged(hour_records):
     events: list[Event] = [event for record in hour_records for event in translate(record)]
     events += translate(modern_review("Nice"))
     assert [EVENT.decode(EVENT.encode(event)) for event in events] == events
+
+
+def test_lines_orjson_refuses_are_read_as_json_reads_them():
+    assert loads(b'{"id": "7", "payload": {"body": "a \\ud83d b"}}') == {"id": "7", "payload": {"body": "a \ud83d b"}}
+    assert loads('{"body": "été ✓"}'.encode("utf-16")) == {"body": "été ✓"}
+    assert loads(b'{"n": 1e400}') == {"n": float("inf")}
+    with pytest.raises(ValueError):
+        loads(b'{"id": "1", "type": "PushEvent", "actor": ')
+
+
+def test_the_reader_writes_the_ledger_of_each_batch_it_sends(db, hour, hour_records):
+    """The ledger written in the reader process (a big import's): each batch comes with its items' deliveries,
+    the inbox's ids; read again, the same ids, none new."""
+    when = datetime.fromisoformat("2026-11-02T09:00:00+00:00")
+    ledger = DeliveryLedger(db.inbox, platform="github", prefix=PREFIX, clock=lambda: when)
+
+    def sent() -> list[tuple[Any, ...]]:
+        out = io.BytesIO()
+        read(hour, 0, Scope.of(), 400, out, ledger=lambda: ledger)
+        return [message[1:] for message in frames(io.BytesIO(out.getvalue()))]
+
+    first = sent()
+    assert sum(len(message[6]) for message in first) == expected(hour_records)["imported"]
+    for *_, packed, _done, (ids, all_new) in first:
+        assert set(ids) == {key for key, *_ in packed} and all_new
+    with db.inbox.reading() as conn:
+        stored = dict(conn.execute(select(Delivery.key, Delivery.id)).all())
+        assert set(conn.execute(select(Delivery.status, Delivery.received_at)).all()) == {("processed", when)}
+    assert stored == {key: id_ for *_, (ids, _) in first for key, id_ in ids.items()}
+    again = sent()
+    assert [written for *_, written in again] == [(ids, False) for *_, (ids, _) in first]
+    assert count(db.inbox, Delivery) == len(stored)
 
 
 def test_unreadable_and_unknown_records_are_counted_and_the_rest_imported(tmp_path, db, settings, hour_records):

@@ -17,12 +17,16 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 from bot.events import Actor, Event, RepoRef, Thread
-from bot.platforms.actions import RetryLater
+from bot.platforms.actions import PermanentFailure, RetryLater
 
 T = TypeVar("T")
 Cursor = dict[str, Any]  # JSON: where a stage's next page starts, as its reader names it
 Fetched = tuple[list[Event], datetime | None, bool, int | None]  # events, newest update, more pages?, pages
 Translate = Callable[[dict[str, Any]], tuple[list[Event], datetime | None]]  # an item: its events, its update
+
+
+class NotATarget(PermanentFailure):
+    """What was named to backfill is no repository's or owner's name (nothing was read: nothing to resume)."""
 
 
 @dataclass(frozen=True, slots=True)

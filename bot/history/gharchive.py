@@ -4,8 +4,9 @@
 
 A file is streamed (gzip, a line at a time: constant memory) by a reader process (`bot.history.gharchive_reader`),
 which keeps the records of the orgs and repos asked for (all when none is), reads them and translates them into
-Events (`bot.platforms.gharchive`) while this process stores the previous batch: reading JSON is about a third of
-the work, and it has a core of its own. Each batch of records is stored in one transaction through every handler,
+Events (`bot.platforms.gharchive`) while this process stores the previous batch; for a whole file it also writes
+each batch's items in the ledger (`bot.history.ledger`) before it sends the batch. That is about 40 % of the work,
+on a core of its own. Each batch of records is stored in one transaction through every handler,
 quietly (`bot.history.ingest`): each record is an item keyed `gharchive-<record id>`, so that a file imported
 again, or another file holding the same records, changes nothing.
 
@@ -17,6 +18,7 @@ half-way resumes after its last committed batch, and a file imported completely 
 
 from __future__ import annotations
 
+import fcntl
 import gc
 import hashlib
 import json
@@ -28,19 +30,21 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import bot
 from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.history.gharchive_reader import EVENT, MAX_PROBLEMS, PREFIX, Scope, frames
 from bot.history.ingest import Checkpoint, Ingest, Item, Tally
+from bot.history.ledger import Ledger
 from bot.store.db import Database
 
 BATCH_SIZE = 1000  # records a transaction
+COPY_EVERY = 5  # batches a copy of the write-ahead logs (each copy writes the pages changed since the last)
 
 log = logging.getLogger("cobot.history")
 
@@ -138,17 +142,27 @@ class GHArchiveImport:
             report.resumed_from = report.line
         size = path.stat().st_size
         started = time.perf_counter()
-        with _seldom_collected(), _WalCopies(self._db) as wal, \
-                closing(_messages(path, report.line, self.scope, self._batch_size)) as messages:
+        with _seldom_collected(), _WalCopies(self._db) as wal:
             ingest = self._ingest if wal.db is self._db else Ingest(wal.db, self._settings, self._clock,
                                                                     prefix=PREFIX, platform="github")
-            for number, message in enumerate(messages, start=1):
-                self._store(ingest, source, report, number, message)
-                wal.copy()
-                report.seconds = time.perf_counter() - started
-                if self._progress is not None:
-                    self._progress(report, message.position, size)
+            with closing(_messages(path, report.line, self.scope, self._batch_size,
+                                   self._ledger_for_reader(wal.db))) as messages:
+                for number, message in enumerate(messages, start=1):
+                    self._store(ingest, source, report, number, message)
+                    wal.copy()
+                    report.seconds = time.perf_counter() - started
+                    if self._progress is not None:
+                        self._progress(report, message.position, size)
         return report
+
+    def _ledger_for_reader(self, db: Database) -> dict[str, str] | None:
+        """The ledger the reader is to write (`bot.history.ledger`), if it is to: when every record is kept (the
+        big imports: the ledger is a tenth of their work, which the reader's core takes over), and the inbox takes
+        a writer of its own (PostgreSQL; SQLite's inbox in a file of its own). A scoped import keeps few records of
+        a file: its reader starts quicker without the database layer."""
+        if self.scope or not (db.is_postgres or db.has_separate_inbox):
+            return None
+        return {"url": db.inbox.url, "platform": "github", "prefix": PREFIX, "now": self._clock().isoformat()}
 
     def _store(self, ingest: Ingest, source: str, report: FileReport, number: int, message: _Message) -> None:
         """A batch, and the checkpoint it reaches (with the counts so far) in the same transaction."""
@@ -164,20 +178,21 @@ class GHArchiveImport:
             report.events_now += tally.events
             return Checkpoint(source, report.cursor(), report.done)
 
-        ingest.store(message.items, reached, before_commit=self._hook(number))
-
+        ingest.store(message.items(), reached, before_commit=self._hook(number), ledger=message.ledger)
 
 
 class _WalCopies:
     """SQLite: the import writes through connections whose commits leave their write-ahead logs (the database's
-    and the inbox's) to a thread of its own, which copies them into the files (`PRAGMA wal_checkpoint`) after each
-    batch while the next one is stored, so that the copying and the file system's flushes do not hold the import
-    up; the last copy is made before the import returns. PostgreSQL: the database as it is, nothing else."""
+    and the inbox's) to a thread of its own, which copies them into the files (`PRAGMA wal_checkpoint`) after every
+    `COPY_EVERY` batches while the next ones are stored, so that the copying and the file system's flushes do not
+    hold the import up (and a page that each batch changes, an index's, is copied once for several); the last copy
+    is made before the import returns. PostgreSQL: the database as it is, nothing else."""
 
     def __init__(self, db: Database) -> None:
         self._own = db.dialect == "sqlite" and db.has_separate_inbox  # (a database in memory has no WAL)
         self.db = Database(db.url, checkpoints=False) if self._own else db
         self._due = threading.Event()
+        self._batches = 0
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="gharchive-wal", daemon=True)
 
@@ -195,7 +210,9 @@ class _WalCopies:
 
     def copy(self) -> None:
         """A batch was committed."""
-        self._due.set()
+        self._batches += 1
+        if self._batches % COPY_EVERY == 0:
+            self._due.set()
 
     def _run(self) -> None:
         files = [self.db.engine.raw_connection(), self.db.inbox.engine.raw_connection()]
@@ -222,11 +239,12 @@ class _WalCopies:
 @contextmanager
 def _seldom_collected() -> Iterator[None]:
     """The cyclic garbage collector, seldom: what exists before the import is left out of its collections
-    (`gc.freeze`), and new objects are looked at every 10,000 allocations rather than 700. A batch makes hundreds of
-    thousands of objects, hardly any of them cyclic: collected as usual, a tenth of the import's time."""
+    (`gc.freeze`), and new objects are looked at every 200,000 allocations rather than 700. A batch makes hundreds
+    of thousands of objects, hardly any of them cyclic: collected as usual, a tenth of the import's time; every
+    10,000 allocations, still 4 %; now about one collection in ten batches."""
     thresholds = gc.get_threshold()
     gc.freeze()
-    gc.set_threshold(10_000, 10, 10)
+    gc.set_threshold(200_000, 10, 10)
     try:
         yield
     finally:
@@ -262,7 +280,8 @@ def in_hour_order(paths: Iterable[Path]) -> list[Path]:
 
 @dataclass(frozen=True, slots=True)
 class _Message:
-    """A batch from the reader: the records it read since the last, what it kept and translated."""
+    """A batch from the reader: the records it read since the last, what it kept and translated (as the reader
+    sent them: `items` makes the Items)."""
 
     line: int
     position: int  # bytes read of the compressed file
@@ -270,28 +289,49 @@ class _Message:
     kept: int
     skipped: dict[str, int]
     problems: list[str]
-    items: list[Item]
+    packed: list[tuple[str, str, str | None, list[tuple[Any, ...]]]]  # key, event, action, the Events sent
     done: bool
+    ledger: Ledger | None  # the items' ledger, if the reader wrote it
+
+    def items(self) -> list[Item]:
+        return [Item(key, event, action, tuple(map(EVENT.decode, events)))
+                for key, event, action, events in self.packed]
 
 
-def _messages(path: Path, after: int, scope: Scope, batch_size: int) -> Generator[_Message, None, None]:
+PIPE_BYTES = 1 << 20  # Linux's most for a pipe an unprivileged process widens (fs.pipe-max-size)
+
+
+def _widen(pipe: IO[bytes]) -> None:
+    """A pipe that holds a batch or two (Linux: 64 KiB unless widened), so that the reader can work a batch ahead
+    of the importer rather than wait for it to read the one before."""
+    with suppress(AttributeError, OSError):  # not Linux, or a lower limit: a narrower pipe does, a little slower
+        fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+
+
+def _messages(path: Path, after: int, scope: Scope, batch_size: int, ledger: dict[str, str] | None
+              ) -> Generator[_Message, None, None]:
     """The batches of a file after its line `after`, read by a process of its own (`bot.history.gharchive_reader`),
-    which works on the next batch while the caller stores this one."""
+    which works on the next batch while the caller stores this one (and writes their `ledger`, if given)."""
     given = {"path": str(path.resolve()), "after": after, "orgs": sorted(scope.orgs), "repos": sorted(scope.repos),
-             "batch_size": batch_size}
+             "batch_size": batch_size, "ledger": ledger}
     root = str(Path(bot.__file__).resolve().parent.parent)  # where `bot` is, wherever this runs from
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH"))))}
-    reader = subprocess.Popen([sys.executable, "-m", "bot.history.gharchive_reader", json.dumps(given)],
-                              stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env)
-    assert reader.stdout is not None
+    reader = subprocess.Popen([sys.executable, "-m", "bot.history.gharchive_reader"],
+                              stdout=subprocess.PIPE, stdin=subprocess.PIPE, env=env)
+    assert reader.stdin is not None and reader.stdout is not None
+    _widen(reader.stdout)
     try:
+        try:
+            with reader.stdin:
+                reader.stdin.write(json.dumps(given).encode())
+        except BrokenPipeError:  # it stopped at once: told below, by its exit code
+            pass
         for kind, *rest in frames(reader.stdout):
             if kind == "error":
                 raise RuntimeError(f"cannot read {path.name}: {rest[0]}")
-            line, position, read, kept, skipped, problems, packed, done = rest
-            items = [Item(key, event, action, tuple(map(EVENT.decode, events)))
-                     for key, event, action, events in packed]
-            yield _Message(line, position, read, kept, skipped, problems, items, done)
+            line, position, read, kept, skipped, problems, packed, done, written = rest
+            yield _Message(line, position, read, kept, skipped, problems, packed, done,
+                           None if written is None else Ledger(*written))
             if done:
                 return
         raise RuntimeError(f"the reader of {path.name} stopped (exit code {reader.wait()})")

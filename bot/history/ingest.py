@@ -10,8 +10,9 @@ again item by item, each in a savepoint of its own; the items that fail are left
 the next import that offers them (if every item fails, the store is at fault: the batch fails whole).
 
 Once, however often the same history is offered:
-- each item has a delivery in the inbox (its platform and key, status "processed", no body), written before its
-  batch and kept: the delivery's id is the item's `delivery_id` in the activity log, the same on every run;
+- each item has a delivery in the inbox (its platform and key, status "processed", no body: `bot.history.ledger`),
+  written before its batch and kept: the delivery's id is the item's `delivery_id` in the activity log, the same
+  on every run;
 - an item whose delivery has rows in the activity log was stored before: a duplicate, skipped;
 - an event the activity log holds already from elsewhere (a webhook delivery, another source: the same platform,
   repo, kind, actor, number and time, from a delivery whose key does not start with this source's `prefix`, or
@@ -23,16 +24,15 @@ was interrupted resumes after its last committed batch.
 
 from __future__ import annotations
 
-import itertools
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Executable, bindparam, literal_column, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy import event as orm_events
 from sqlalchemy.orm import Session
 
@@ -41,9 +41,10 @@ from bot.config import Settings
 from bot.context import HandlerContext
 from bot.dispatch import ROUTERS
 from bot.events import Event
+from bot.history.ledger import DeliveryLedger, Ledger, chunks
 from bot.routing import Route, Router
 from bot.store.db import Database, dialect_insert
-from bot.store.deferred import Deferred, fetch_plain
+from bot.store.deferred import Deferred
 from bot.store.records import Book
 from bot.store.tables import Activity, Delivery, ImportState
 from handlers.tracking import activity_kind
@@ -53,9 +54,6 @@ log = logging.getLogger("cobot.history")
 DELIVERY = Delivery.__table__  # type: ignore[attr-defined]
 ACTIVITY = Activity.__table__  # type: ignore[attr-defined]
 IMPORT_STATE = ImportState.__table__  # type: ignore[attr-defined]
-CHUNK = 500  # values in one IN (…), rows in one VALUES
-LEDGER_STEP = 50  # the sizes of the statements that write deliveries: 50, 100, … CHUNK
-LEDGER_NAMES = [(f"key{n}", f"event{n}", f"action{n}") for n in range(CHUNK)]  # their parameters, row by row
 MAX_ERRORS = 20  # the errors a tally keeps, to say what went wrong
 
 NaturalKey = tuple[str, str, str, str | None, str | None, datetime]  # platform, repo, kind, actor, number, time
@@ -143,9 +141,6 @@ def _statements(dialect: str) -> dict[str, Any]:
     state = insert(IMPORT_STATE).values(source=bindparam("source"), cursor=bindparam("cursor"),
                                         done=bindparam("done"), updated_at=bindparam("updated_at"))
     return {
-        "ledger_ids": select(DELIVERY.c.key, DELIVERY.c.id).where(  # a list of CHUNK keys (see `_ledger`)
-            DELIVERY.c.platform == bindparam("platform"),
-            DELIVERY.c.key.in_([bindparam(f"key{n}") for n in range(CHUNK)])),
         "logged": select(ACTIVITY.c.delivery_id).distinct().where(
             ACTIVITY.c.delivery_id.in_(bindparam("ids", expanding=True))),
         "at_times": select(ACTIVITY.c.delivery_id, ACTIVITY.c.platform, ACTIVITY.c.repo, ACTIVITY.c.kind,
@@ -155,24 +150,6 @@ def _statements(dialect: str) -> dict[str, Any]:
             "cursor": state.excluded.cursor, "done": state.excluded.done, "updated_at": state.excluded.updated_at}),
         "state": select(IMPORT_STATE.c.cursor, IMPORT_STATE.c.done).where(IMPORT_STATE.c.source == bindparam("source")),
     }
-
-
-@cache
-def _ledger_insert(dialect: str, size: int) -> Executable:
-    """The deliveries of `size` items in one statement, which returns the key and id of each one that is new."""
-    now = bindparam("now", type_=DELIVERY.c.received_at.type)
-    rows = [{"platform": bindparam("platform", type_=DELIVERY.c.platform.type), "key": bindparam(f"key{n}"),
-             "event": bindparam(f"event{n}"), "action": bindparam(f"action{n}"),
-             "status": bindparam("status", type_=DELIVERY.c.status.type), "received_at": now, "processed_at": now,
-             "body": bindparam("body", type_=DELIVERY.c.body.type), "attempts": literal_column("0"),
-             "headers": literal_column("'{}'")} for n in range(size)]
-    return dialect_insert(dialect)(DELIVERY).values(rows).on_conflict_do_nothing().returning(DELIVERY.c.key,
-                                                                                              DELIVERY.c.id)
-
-
-def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
 
 
 # Events a history source may credit to someone else than the webhook did (a forge's lists do not say who closed,
@@ -198,6 +175,7 @@ class Ingest:
         self._clock = clock
         self.prefix = prefix
         self.platform = platform
+        self.ledger = DeliveryLedger(db.inbox, platform=platform, prefix=prefix, clock=clock)
         self._routers = routers
         self._routes: dict[str, list[Route]] = {}
         self._unfiltered: set[str] = set()  # kinds none of whose routes has a filter
@@ -223,55 +201,23 @@ class Ingest:
     # -- storing -------------------------------------------------------------------------------------------------
 
     def store(self, items: Sequence[Item], checkpoint: Checkpoint | Callable[[Tally], Checkpoint] | None = None,
-              before_commit: Callable[[], None] | None = None) -> Tally:
+              before_commit: Callable[[], None] | None = None, ledger: Ledger | None = None) -> Tally:
         """Store a batch of items (and the checkpoint it reaches) in one transaction; what it came to.
         `checkpoint`: or a function of what the batch came to, that makes it (for counts kept in the cursor);
-        `before_commit`: called in the transaction, its work done (a test's way to interrupt an import)."""
+        `before_commit`: called in the transaction, its work done (a test's way to interrupt an import);
+        `ledger`: the items' ledger, written already (by default it is written now: `self.ledger`)."""
         tally = Tally(items=len(items))
-        ids, all_new = self._ledger(items) if items else ({}, True)
+        if ledger is None:
+            ledger = self.ledger.write([(item.key, item.event, item.action) for item in items])
         with self._db.session() as session:
             conn = session.connection()
-            work = self._new(conn, items, ids, tally, all_new)
+            work = self._new(conn, items, ledger.ids, tally, ledger.all_new)
             self._run(session, work, tally)
             if checkpoint is not None:
                 self._save(conn, checkpoint(tally) if callable(checkpoint) else checkpoint)
             if before_commit is not None:
                 before_commit()
         return tally
-
-    def _ledger(self, items: Sequence[Item]) -> tuple[dict[str, int], bool]:
-        """Each item's delivery in the inbox (written now if it is new): its id by its key; and whether all of
-        them are new (then none has been stored: the usual case, a first import)."""
-        inbox = self._db.inbox
-        sql = _statements(inbox.dialect)
-        now = self._clock()
-        rows: dict[str, Item] = {}
-        for item in items:
-            if not item.key.startswith(self.prefix):
-                raise ValueError(f"item {item.key!r} is not of this source (keys start with {self.prefix!r})")
-            rows.setdefault(item.key, item)
-        keys = list(rows)
-
-        def write() -> tuple[dict[str, int], bool]:
-            ids: dict[str, int] = {}
-            with inbox.engine.begin() as conn:
-                for part in chunks(keys):  # those that are new, and their ids
-                    given: dict[str, Any] = {"platform": self.platform, "status": "processed", "now": now, "body": b""}
-                    size = -(-len(part) // LEDGER_STEP) * LEDGER_STEP  # a few sizes of statement, each compiled once
-                    for (key_n, event_n, action_n), key in zip(LEDGER_NAMES, itertools.chain(
-                            part, itertools.repeat(part[0], size - len(part))), strict=False):
-                        item = rows[key]  # (the padding: the first again, which is not inserted twice)
-                        given[key_n], given[event_n] = key, item.event[:64]
-                        given[action_n] = item.action[:64] if item.action else None
-                    ids.update(fetch_plain(conn, _ledger_insert(inbox.dialect, size), given))
-                new = len(ids)
-                for part in chunks([key for key in keys if key not in ids]):  # and the ids of those that are not
-                    given = {f"key{n}": key for n, key in enumerate(part)}
-                    given.update({f"key{n}": part[0] for n in range(len(part), CHUNK)})  # (the rest: the first)
-                    ids.update(fetch_plain(conn, sql["ledger_ids"], {"platform": self.platform, **given}))
-            return ids, new == len(keys)
-
-        return inbox.retry_when_locked(write)
 
     def _new(self, conn: Connection, items: Sequence[Item], ids: dict[str, int], tally: Tally, all_new: bool
              ) -> list[_Work]:

@@ -35,9 +35,10 @@ def what(record: dict[str, Any]) -> tuple[str, str | None]:
     return kind, str(action) if action is not None else None
 
 
-def translate(record: dict[str, Any]) -> list[Event]:
-    """The Events of one record; none for what cobot does not track. Raises on a record that cannot be read."""
-    kind, action = what(record)
+def translate(record: dict[str, Any], told: tuple[str, str | None] | None = None) -> list[Event]:
+    """The Events of one record; none for what cobot does not track. Raises on a record that cannot be read.
+    `told`: its `what`, if the caller has it."""
+    kind, action = told or what(record)
     builder = TRANSLATIONS.get((kind, action))
     if builder is None:
         return []

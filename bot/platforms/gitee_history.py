@@ -33,6 +33,7 @@ from bot.events import Comment, Event, RepoRef, Thread
 from bot.history.backfill_reading import (
     Cursor,
     Fetched,
+    NotATarget,
     Page,
     Patience,
     ThreadSource,
@@ -120,7 +121,7 @@ class GiteeHistory:
     def repos(self, target: str) -> list[RepoRef]:
         owner, slash, name = target.strip().strip("/").partition("/")
         if not slash or not owner or not name or "/" in name:
-            raise PermanentFailure(f"Gitee repositories are named owner/name, not {target!r}")
+            raise NotATarget(f"Gitee repositories are named owner/name, not {target!r}")
         data, _ = self._get(_path(f"{owner}/{name}"))
         if not isinstance(data, dict):
             raise PermanentFailure("Gitee answered no repository")

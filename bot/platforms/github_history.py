@@ -42,6 +42,7 @@ from bot.events import Comment, Event, RepoRef, Review, Thread
 from bot.history.backfill_reading import (
     Cursor,
     Fetched,
+    NotATarget,
     Page,
     Patience,
     ThreadSource,
@@ -156,11 +157,11 @@ class GitHubHistory:
         owner, slash, name = target.strip().strip("/").partition("/")
         if slash:
             if not owner or not name or "/" in name:
-                raise PermanentFailure(f"GitHub repositories are named owner/name, not {target!r}")
+                raise NotATarget(f"GitHub repositories are named owner/name, not {target!r}")
             data, _ = self._get(_path(f"{owner}/{name}"))
             return [_repo_ref(data)]
         if not owner:
-            raise PermanentFailure("name a repository (owner/name) or an owner")
+            raise NotATarget("name a repository (owner/name) or an owner")
         found: list[RepoRef] = []
         for listing in (f"/orgs/{quote(owner, safe='')}/repos", f"/users/{quote(owner, safe='')}/repos"):
             page, more = 1, True
