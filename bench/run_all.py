@@ -1,13 +1,14 @@
 """Every benchmark, one after the other, in one Markdown report.
 
-    python bench/run_all.py                   # the full runs (about 20 minutes)
+    python bench/run_all.py                   # the full runs (about 25 minutes)
     python bench/run_all.py --quick           # smoke runs
     python bench/run_all.py --output bench-report.md
 
 Runs bench/ingest.py (SQLite), bench/replicas.py (PostgreSQL, one replica and three: needs PostgreSQL at
 $COBOT_TEST_POSTGRES_URL or 127.0.0.1:5432/test), bench/import_rate.py (GH Archive import), bench/metrics.py
-(digest, leaderboard, OpenRank at 1,000,000 events) and bench/pages.py (dashboard pages at 1,000,000 events),
-each in its own process so that one's memory never counts for another, and gathers the tables they print.
+(digest, leaderboard, OpenRank at 1,000,000 events), bench/pages.py (dashboard pages at 1,000,000 events) and
+bench/busy_dashboard.py (webhooks' acknowledgements while the dashboard computes), each in its own process so
+that one's memory never counts for another, and gathers the tables they print.
 A benchmark that is missing or fails is reported as such; the others still run.
 """
 
@@ -23,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("ingest.py", "replicas.py", "import_rate.py", "metrics.py", "pages.py")
+BENCHMARKS = ("ingest.py", "replicas.py", "import_rate.py", "metrics.py", "pages.py", "busy_dashboard.py")
 
 
 def run(script: str, quick: bool) -> tuple[str, float, bool]:

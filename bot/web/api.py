@@ -15,8 +15,9 @@
     POST /api/campaigns/{name}/close       {"dry_run"?}
 
 Reads obey `dashboard.public` (bot.web.auth). Bad input is answered 400 `{"error": ...}` naming the parameter,
-something unknown 404, an action on something in the wrong state 409. Reads run in a thread on a read-only
-connection; the slow ones are kept for `dashboard.cache_seconds` (bot.web.cache), and every change forgets them.
+something unknown 404, an action on something in the wrong state 409. Reads run on a read-only connection, in a
+thread; the slow ones in a process of their own (bot.web.apart), and they are kept for `dashboard.cache_seconds`
+(bot.web.cache): every change forgets them.
 The pages share all of this through `request.config_dict[DASHBOARD]`.
 """
 
@@ -39,6 +40,7 @@ from bot.processing import Processing
 from bot.store.db import Database
 from bot.store.tables import DELIVERY_STATUSES
 from bot.web import actions, data
+from bot.web.apart import SLOW_READS, shareable
 from bot.web.auth import Handler, auth_routes, error, maintainer_action, reader
 from bot.web.cache import Memo
 
@@ -83,8 +85,8 @@ class Dashboard:
 
     def on_first_visit(self, warmer: Callable[[], None]) -> None:
         """`warmer()` (which calls `warm`) once somebody first reads the dashboard: then the slow reads the pages
-        ask for are computed in the background while the first page is. Not at start-up: a process that serves
-        webhooks should not spend its first seconds on pages nobody may open (their threads share its GIL)."""
+        ask for are computed in the background while the first page is. Not at start-up: nothing is spent on pages
+        nobody may open."""
         self._warmers.append(warmer)
 
     def _first_visit(self) -> None:
@@ -104,14 +106,21 @@ class Dashboard:
         return await asyncio.to_thread(work)
 
     async def kept(self, compute: Callable[..., T], *args: Any, **params: Any) -> T:
-        """`read`, kept for `dashboard.cache_seconds` by what it computes from."""
+        """A slow read (`slow`), kept for `dashboard.cache_seconds` by what it computes from."""
         self._first_visit()
-        return await self.memo.get(_key(compute, args, params), lambda: self.read(compute, *args, **params))
+        return await self.memo.get(_key(compute, args, params), lambda: self.slow(compute, *args, **params))
+
+    async def slow(self, compute: Callable[..., T], *args: Any, **params: Any) -> T:
+        """`read`, in the slow reads' process (bot.web.apart) unless `dashboard.slow_reads` is "thread" or the
+        database is one only this process can see."""
+        if self.settings.dashboard.slow_reads == "thread" or not shareable(self.db.url):
+            return await self.read(compute, *args, **params)
+        return await SLOW_READS.run(self.db.url, self.settings, self.clock(), compute, args, params)
 
     def warm(self, compute: Callable[..., Any], *args: Any, **params: Any) -> None:
         """Start computing what `kept` would answer, in the background."""
         if self.memo.enabled:
-            self.memo.start(_key(compute, args, params), lambda: self.read(compute, *args, **params))
+            self.memo.start(_key(compute, args, params), lambda: self.slow(compute, *args, **params))
 
     async def act(self, work: Callable[..., T], *args: Any) -> T:
         """A maintainer action, in a thread; everything kept is forgotten after it."""

@@ -6,6 +6,8 @@
     session_hours = 12    # how long a login lasts
     language = "zh"       # default: community.language
     cache_seconds = 60    # slow aggregates (health, the leaderboard, campaign views, the digest) are this old at most
+    slow_reads = "process"  # where those are computed: a process of their own at a lower priority, so that a page
+                            # being computed never slows webhooks down; "thread": threads of the serving process
 
 The maintainers' login token comes from COBOT_DASHBOARD_TOKEN (`dashboard.token`); without one nobody can log in,
 so no maintainer action is possible from the web.
@@ -29,6 +31,7 @@ class DashboardSettings(BaseModel):
     session_hours: float = Field(12.0, gt=0, le=24 * 366)
     language: Literal["zh", "en"] | None = None  # default: community.language
     cache_seconds: float = Field(60.0, ge=0)  # 0: every read is computed afresh
+    slow_reads: Literal["process", "thread"] = "process"
 
     @field_validator("token")
     @classmethod

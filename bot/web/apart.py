@@ -1,0 +1,109 @@
+"""The dashboard's slow reads in a process of their own: the aggregates the API keeps (bot.web.cache: the
+overview's health, the leaderboard, profiles, campaign views, the digest preview) take from a tenth of a second to
+seconds of CPU on a big store, and computed in threads of the serving process they hold its GIL, which slows the
+webhooks' acknowledgements down while a maintainer browses. Here they run in one worker process, started on the
+first slow read, at a lower priority (nice 10) than the processes that serve and process webhooks.
+
+    SLOW_READS.run(db.url, settings, now, data.overview, (), {"days": 30})  # -> what data.overview returns
+
+A read is `compute(conn, settings, now, *args, **params)` on a read-only connection (`Database.reading()`), as in
+a thread; the function, its arguments and what it returns travel by pickle (module-level functions, plain values).
+The worker keeps the last few databases it was asked about open. If it dies (killed, out of memory), the read
+that was under way is tried once more in a new one. A database only this process can see (SQLite in memory) is
+read in a thread instead: `shareable`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import multiprocessing
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from datetime import datetime
+from typing import Any, TypeVar
+
+from bot.config import Settings
+from bot.store.db import Database
+
+T = TypeVar("T")
+NICENESS = 10  # added to the worker's: webhooks first
+KEPT_DATABASES = 4
+
+
+def shareable(url: str) -> bool:
+    """Whether another process can open this database (not SQLite in memory)."""
+    if not url.startswith("sqlite"):
+        return True
+    return url not in ("sqlite://", "sqlite:///") and ":memory:" not in url and "mode=memory" not in url
+
+
+class SlowReads:
+    """The worker process (one; started on first use) and the reads sent to it."""
+
+    def __init__(self) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    async def run(self, url: str, settings: Settings, now: datetime, compute: Callable[..., T],
+                  args: tuple[Any, ...], params: dict[str, Any]) -> T:
+        try:
+            return await self._once(url, settings, now, compute, args, params)
+        except BrokenProcessPool:  # the worker died under way: once more, in a new one
+            return await self._once(url, settings, now, compute, args, params)
+
+    async def _once(self, url: str, settings: Settings, now: datetime, compute: Callable[..., T],
+                    args: tuple[Any, ...], params: dict[str, Any]) -> T:
+        pool = self._executor()
+        try:
+            return await asyncio.wrap_future(pool.submit(_read, url, settings, now, compute, args, params))
+        except BrokenProcessPool:
+            self._discard(pool)
+            raise
+
+    def close(self) -> None:
+        """Stop the worker (the next read starts another)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _executor(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=_started)
+            return self._pool
+
+    def _discard(self, pool: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+SLOW_READS = SlowReads()
+
+
+# -- in the worker -------------------------------------------------------------------------------------------------
+
+_databases: OrderedDict[str, Database] = OrderedDict()
+
+
+def _started() -> None:
+    with contextlib.suppress(OSError):  # (a platform without nice: the same priority)
+        os.nice(NICENESS)
+
+
+def _read(url: str, settings: Settings, now: datetime, compute: Callable[..., T], args: tuple[Any, ...],
+          params: dict[str, Any]) -> T:
+    db = _databases.pop(url, None) or Database(url)
+    _databases[url] = db
+    while len(_databases) > KEPT_DATABASES:
+        _databases.popitem(last=False)[1].dispose()
+    with db.reading() as conn:
+        return compute(conn, settings, now, *args, **params)
