@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
@@ -12,8 +13,9 @@ from sqlalchemy import Connection, func, select
 
 from bot.config import Settings
 from bot.store.tables import Repo
-from bot.web.apart import SLOW_READS, SlowReads, shareable
+from bot.web.apart import NICENESS, SLOW_READS, SlowReads, shareable
 from bot.web.api import Dashboard
+from bot.worker_process import NICENESS as INBOX_WORKER_NICENESS
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -54,7 +56,7 @@ async def test_a_slow_read_runs_in_another_process_at_a_lower_priority_on_the_sa
     add_repo(db, "acme/rocket")
     found = await SLOW_READS.run(db.url, settings, NOW, where, (), {})
     assert found["pid"] != os.getpid()
-    assert found["niceness"] >= min(os.nice(0) + 10, 19)
+    assert found["niceness"] == min(os.nice(0) + NICENESS, 19) and NICENESS > INBOX_WORKER_NICENESS
     assert (found["now"], found["community"]) == (NOW, settings.community.name)
     assert await SLOW_READS.run(db.url, settings, NOW, repos, (), {"prefix": "acme/"}) == ["acme/rocket"]
     add_repo(db, "acme/booster")  # committed here: read there
@@ -78,6 +80,17 @@ async def test_a_worker_that_dies_is_replaced(db, settings):
         add_repo(db, "acme/rocket")
         assert await reads.run(db.url, settings, NOW, counted, (), {}) == 1
         assert (await reads.run(db.url, settings, NOW, where, (), {}))["pid"] not in (first, os.getpid())
+    finally:
+        reads.close()
+
+
+async def test_prepared_at_start_up_the_worker_is_there_before_the_first_read(db, settings):
+    reads = SlowReads()
+    try:
+        before = set(multiprocessing.active_children())
+        reads.prepare()
+        [worker] = set(multiprocessing.active_children()) - before
+        assert (await reads.run(db.url, settings, NOW, where, (), {}))["pid"] == worker.pid
     finally:
         reads.close()
 

@@ -113,9 +113,14 @@ class Dashboard:
     async def slow(self, compute: Callable[..., T], *args: Any, **params: Any) -> T:
         """`read`, in the slow reads' process (bot.web.apart) unless `dashboard.slow_reads` is "thread" or the
         database is one only this process can see."""
-        if self.settings.dashboard.slow_reads == "thread" or not shareable(self.db.url):
+        if not self.apart:
             return await self.read(compute, *args, **params)
         return await SLOW_READS.run(self.db.url, self.settings, self.clock(), compute, args, params)
+
+    @property
+    def apart(self) -> bool:
+        """Whether the slow reads run in their own process."""
+        return self.settings.dashboard.slow_reads == "process" and shareable(self.db.url)
 
     def warm(self, compute: Callable[..., Any], *args: Any, **params: Any) -> None:
         """Start computing what `kept` would answer, in the background."""
@@ -442,10 +447,15 @@ def dashboard_routes(app: web.Application, cobot: Cobot) -> list[web.RouteDef]:
         board.warm(data.overview, days=OVERVIEW_DAYS)
         board.warm(data.leaderboard, days=settings.commands.leaderboard_days, limit=settings.commands.leaderboard_size)
 
+    async def prepare(app: web.Application) -> None:
+        if board.apart:
+            SLOW_READS.prepare()
+
     async def settle(app: web.Application) -> None:
         await board.memo.close()
 
     app.middlewares.append(json_refusals)
     board.on_first_visit(warm)
+    app.on_startup.append(prepare)
     app.on_shutdown.append(settle)
     return [*auth_routes(app, settings, cobot.clock), *api_routes()]
