@@ -32,8 +32,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from bench.ingest import SECRET, free_port, wait_healthy  # noqa: E402
-from bench.metrics import NOW, fill  # noqa: E402
-from bench.pages import fill_operations, settings_mapping  # noqa: E402
+from bench.metrics import NOW  # noqa: E402
+from bench.pages import filled, settings_mapping, stop  # noqa: E402
 
 BROWSED = ("/api/overview?days=30", "/api/leaderboard?days=365&limit=50")
 
@@ -108,11 +108,7 @@ def phases(url: str, slow_reads: str, seconds: float, rate: float, idle: bool) -
         found["reads"] = browser.seconds
         return found
     finally:
-        server.terminate()
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
 
 
 def main() -> None:
@@ -130,23 +126,10 @@ def main() -> None:
     if args.quick:
         args.events, args.seconds = 100_000, 8.0
 
-    from bot.store.db import Database
-
     with tempfile.TemporaryDirectory(prefix="cobot-bench-busy-") as tmp:
         path = args.keep or Path(tmp) / "pages.db"
         url = f"sqlite:///{path}"
-        if not path.exists():
-            db = Database(url)
-            db.upgrade()
-            print(f"filling {path} with {args.events:,} events …", file=sys.stderr)
-            fill(db, args.events)
-            db.dispose()
-            fill_operations(url)
-        db = Database(url)
-        db.upgrade()
-        with db.reading() as conn:
-            events = conn.exec_driver_sql("SELECT count(*) FROM activity").scalar_one()
-        db.dispose()
+        events = filled(path, args.events)
         load = os.getloadavg()[0]
         apart = phases(url, "process", args.seconds, args.rate, idle=True)
         threads = phases(url, "thread", args.seconds, args.rate, idle=False)
