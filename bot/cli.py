@@ -1,5 +1,5 @@
 """The `cobot` command: serve, demo, deliveries, db here; the others each in a module of its own: outbox and notify
-(bot.cli_notify), stats, contributors, leaderboard and award (bot.cli_community), badges (bot.cli_badges),
+(bot.cli_notify), stats, contributors and leaderboard (bot.cli_community), badges and award (bot.cli_badges),
 campaign (bot.cli_campaign), digest (bot.cli_digest), backfill (bot.cli_backfill), import (bot.cli_import)."""
 
 from __future__ import annotations
@@ -152,16 +152,17 @@ def upgrade(config_file: str | None) -> None:
 
 def _register_more_commands() -> None:
     from bot.cli_backfill import backfill
-    from bot.cli_badges import badges
+    from bot.cli_badges import award, badges
     from bot.cli_campaign import campaign
-    from bot.cli_community import award, contributors, leaderboard, stats
+    from bot.cli_community import contributors, leaderboard, stats
     from bot.cli_digest import digest
     from bot.cli_import import import_group
     from bot.cli_notify import notify, outbox
 
-    for command in (outbox, notify, stats, contributors, leaderboard, award, badges, campaign, digest, backfill,
+    for command in (outbox, notify, stats, contributors, leaderboard, badges, campaign, digest, backfill,
                     import_group):
         main.add_command(command)
+    main.add_command(award, name="award")  # `cobot badges award`, also at the top
 
 
 _register_more_commands()

@@ -101,7 +101,7 @@ def list_(config_file: str | None, user: str | None, as_json: bool) -> None:
 @click.option("--reason", help="why (kept with the award and shown in its notification)")
 @click.option("--json", "as_json", is_flag=True, help="print a JSON object")
 def award(config_file: str | None, badge: str, user: str, reason: str | None, as_json: bool) -> None:
-    """Award BADGE to USER, once; [notify] announces it (as `cobot award` does).
+    """Award BADGE to USER, once; [notify] announces it (also `cobot award`).
 
     USER is github:LOGIN, gitee:LOGIN, a linked identity's name or a login cobot has seen."""
     settings = settings_or_exit(config_file)

@@ -14,10 +14,8 @@ import click
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Column, Table
-from sqlalchemy import select
 
 from bot import community
-from bot.badges import BADGE_AWARD, UnknownBadge, grant
 from bot.cli_common import config_option, iso, open_database, settings_or_exit
 from bot.clock import system_clock
 from bot.community import Person, UnknownPerson
@@ -201,33 +199,3 @@ def leaderboard(config_file: str | None, days: int | None, limit: int | None, as
                       *(str(n) for n in (s.prs, s.merged, s.issues, s.reviews, s.comments)))
     Console().print(table)
 
-
-@click.command()
-@config_option
-@click.argument("badge")
-@click.argument("user")
-@click.option("--reason", help="why (kept with the award and shown in its notification)")
-@click.option("--json", "as_json", is_flag=True, help="print a JSON object")
-def award(config_file: str | None, badge: str, user: str, reason: str | None, as_json: bool) -> None:
-    """Award BADGE to USER, once; [notify] announces it.
-
-    USER is github:LOGIN, gitee:LOGIN, a linked identity's name or a login cobot has seen."""
-    settings = settings_or_exit(config_file)
-    db = open_database(settings)
-    try:
-        granted, new = grant(db, settings, badge, user, awarded_by="cli", now=system_clock(), reason=reason)
-        with db.reading() as conn:  # an award held already: as it was made
-            held = conn.execute(select(BADGE_AWARD).where(BADGE_AWARD.c.person == granted.person,
-                                                          BADGE_AWARD.c.badge == granted.badge.id)).one()
-    except (UnknownBadge, UnknownPerson) as error:
-        raise click.ClickException(str(error)) from None
-    finally:
-        db.dispose()
-    if as_json:
-        echo_json({"new": new, "badge": granted.badge.id, "person": granted.person, "login": held.login,
-                   "platform": held.platform, "awarded_by": held.awarded_by, "awarded_at": iso(held.awarded_at),
-                   "reason": held.reason})
-    elif new:
-        click.echo(f"awarded {granted.badge.id} to {user}")
-    else:
-        click.echo(f"{user} already holds {granted.badge.id}")

@@ -291,8 +291,10 @@ def test_award_once_announced_then_already_held(store):
     assert "Rewrote the guide" in notice.payload["body"]
 
     again = store.json("award", "DOCS-HERO", "github:bob")
+    assert again.pop("assertion").endswith(f"/badges/assertions/{held.uid}")  # its Open Badges assertion
     assert again == {"new": False, "badge": "docs-hero", "person": "github:bob", "login": "bob", "platform": "github",
-                     "awarded_by": "cli", "awarded_at": held.awarded_at.isoformat(), "reason": "Rewrote the guide"}
+                     "awarded_by": "cli", "awarded_at": held.awarded_at.isoformat(), "reason": "Rewrote the guide",
+                     "revoked_at": None}
     assert store.cobot("award", "docs-hero", "bob") == "bob already holds docs-hero\n"
     assert len(store.harness.rows(BadgeAward)) == 1
     assert len(store.harness.rows(OutboxAction, OutboxAction.kind == "notify")) == 1

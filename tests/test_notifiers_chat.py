@@ -29,6 +29,7 @@ from bot.notifiers.slack import SlackNotifier, SlackWebhookNotifier
 from bot.notifiers.text import ELLIPSIS, slack_mrkdwn, truncate_bytes
 from bot.notifiers.webhook import WebhookNotifier
 from bot.notifiers.wecom import WeComNotifier
+from bot.retry_after import retry_after_seconds
 from tests.chat_servers import ChatServers, chat_servers
 
 SLACK_TOKEN = "xoxb-test-token-4f8a2c9e"
@@ -513,3 +514,7 @@ def test_retry_after_reads_seconds_and_dates() -> None:
     assert retry_after({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, clock=lambda: 1445412470.0) == 10
     assert retry_after({}) is None and retry_after({"Retry-After": "soon"}) is None
     assert retry_after({"Retry-After": "nan"}) is None and retry_after({"Retry-After": "-3"}) == 0
+    assert retry_after({"Retry-After": "inf"}) is None and retry_after({"Retry-After": " 2.5 "}) == 2.5
+    # the forges' clients read it alike (bot.retry_after)
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", 1445412490.0) == 0
+    assert retry_after_seconds(None, 0.0) is None and retry_after_seconds("Infinity", 0.0) is None

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import re
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -23,6 +21,7 @@ import aiohttp
 from yarl import URL
 
 from bot.notifiers.base import PermanentFailure, RetryLater, Secrets
+from bot.retry_after import retry_after_seconds
 
 USER_AGENT = "cobot"
 EXCERPT_CHARS = 120
@@ -123,17 +122,8 @@ async def post(http: aiohttp.ClientSession, url: str | URL, body: bytes, headers
 
 def retry_after(headers: Mapping[str, str], clock: Callable[[], float] = time.time) -> float | None:
     """The seconds a Retry-After header asks to wait (delta-seconds or an HTTP date), None without one."""
-    value = (headers.get("Retry-After") or "").strip()
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            seconds = parsedate_to_datetime(value).timestamp() - clock()
-        except (TypeError, ValueError, IndexError):
-            return None
-    return max(seconds, 0.0) if math.isfinite(seconds) else None
+    value = headers.get("Retry-After")
+    return retry_after_seconds(value, clock()) if value else None
 
 
 TRANSIENT_STATUSES = {408, 425, 429}

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import time
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -35,6 +34,7 @@ import aiohttp
 import requests
 
 from bot.platforms.actions import PermanentFailure, RetryLater, Role, State, check_state
+from bot.retry_after import retry_after_seconds
 
 PER_PAGE = 100  # Gitee's maximum
 MAX_PAGES = 1000  # a guard against a server that never answers a short page
@@ -42,21 +42,6 @@ RATE_LIMIT_WAIT = 60.0
 RATE_LIMIT_HINTS = ("rate limit", "too many requests", "频率", "频繁")
 RETRYABLE_STATUSES = frozenset({408, 429})
 MAINTAINER_PERMISSIONS = frozenset({"admin", "write", "push", "maintain", "master", "developer"})
-
-
-def retry_after_seconds(value: str | None, now: float) -> float | None:
-    """A Retry-After header in seconds: either delay-seconds or an HTTP date; None when absent or unreadable."""
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        return max(parsedate_to_datetime(value).timestamp() - now, 0.0)
-    except (TypeError, ValueError):
-        return None
 
 
 def _error_message(text: str) -> str:

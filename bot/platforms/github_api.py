@@ -13,7 +13,6 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
 import requests
@@ -21,6 +20,7 @@ from github import Auth, Github, GithubException
 from github.Issue import Issue
 
 from bot.platforms.actions import PermanentFailure, RetryLater, Role, State, check_state
+from bot.retry_after import retry_after_seconds
 
 T = TypeVar("T")
 
@@ -32,21 +32,6 @@ RATE_LIMIT_HINTS = ("rate limit", "please retry your request again later",
                     "please wait a few minutes before you try again", "abuse detection")
 MAINTAINER_ROLES = frozenset({"admin", "maintain", "write"})  # role_name; custom roles count as contributors
 TRIAGER_ROLES = frozenset({"triage"})
-
-
-def retry_after_seconds(value: str | None, now: float) -> float | None:
-    """A Retry-After header in seconds: either delay-seconds or an HTTP date; None when absent or unreadable."""
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        return max(parsedate_to_datetime(value).timestamp() - now, 0.0)
-    except (TypeError, ValueError):
-        return None
 
 
 def _headers(error: GithubException) -> dict[str, str]:
