@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
@@ -80,17 +79,6 @@ async def test_a_worker_that_dies_is_replaced(db, settings):
         add_repo(db, "acme/rocket")
         assert await reads.run(db.url, settings, NOW, counted, (), {}) == 1
         assert (await reads.run(db.url, settings, NOW, where, (), {}))["pid"] not in (first, os.getpid())
-    finally:
-        reads.close()
-
-
-async def test_prepared_at_start_up_the_worker_is_there_before_the_first_read(db, settings):
-    reads = SlowReads()
-    try:
-        before = set(multiprocessing.active_children())
-        reads.prepare()
-        [worker] = set(multiprocessing.active_children()) - before
-        assert (await reads.run(db.url, settings, NOW, where, (), {}))["pid"] == worker.pid
     finally:
         reads.close()
 

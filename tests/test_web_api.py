@@ -28,21 +28,17 @@ from bot.store.tables import (
 from bot.web.api import DASHBOARD
 from bot.web.openapi import document
 from campaigns.runner import CampaignRunner
-from campaigns.settings import WEEKDAYS
 from campaigns.views import campaign_views
+from tests import web_world
 from tests.helpers import body_of
 from tests.payloads import comment_event, issue_event, pr_event
+from tests.web_world import MAINTAINER, gitee_issue, stamp
 
 TOKEN = "maintainers-only-token-0123456789"
-MAINTAINER = "maintainer-max"
 # OpenDigger's weights (bot.metrics): issue comment, issue opened, PR opened, PR merged
 COMMENT, ISSUE, PR, MERGED = 0.5252, 2.2235, 4.0679, 2.0339
 NOTIFY = {"channels": {"team": {"kind": "webhook", "url": "https://hooks.example.org/cobot-secret-path"}},
           "rules": [{"topics": ["campaign", "badge"], "channels": ["team"]}]}
-
-
-def stamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def when(text: str | None) -> datetime | None:
@@ -50,40 +46,7 @@ def when(text: str | None) -> datetime | None:
 
 
 def sections(now: datetime, **dashboard: Any) -> dict[str, Any]:
-    day = timedelta(days=1)
-    return {
-        "community": {"name": "Rocket", "maintainers": [MAINTAINER],
-                      "repos": [{"platform": "github", "name": "acme/rocket"}],
-                      "identities": [{"name": "Alice", "github": "alice", "gitee": "ali"}]},
-        "welcome": {"enabled": False},
-        "notify": NOTIFY,
-        "dashboard": {"token": TOKEN, "cache_seconds": 0, **dashboard},
-        "campaigns": [
-            {"name": "hack", "kind": "hackathon", "title": "Rocket Hackathon", "start": stamp(now - 3 * day),
-             "end": stamp(now + 4 * day), "repos": ["github:acme/rocket"]},
-            {"name": "camp", "kind": "training_camp", "title": "Rocket Camp", "start": stamp(now - 3 * day),
-             "end": stamp(now + 20 * day), "repos": ["acme/rocket"], "participants": ["github:bob"],
-             "nudge_weekday": WEEKDAYS[(now.weekday() + 2) % 7],
-             "milestones": [{"id": "first-pr", "title": "Open a pull request", "due": stamp(now + 5 * day),
-                             "criteria": [{"event": "pr.opened"}]},
-                            {"id": "helper", "title": "Answer two issues", "due": stamp(now + 15 * day),
-                             "criteria": [{"event": "issue.answered", "count": 2}]}]},
-            {"name": "board", "kind": "leaderboard", "title": "Most active", "period": "campaign",
-             "start": stamp(now - 3 * day), "end": stamp(now + 4 * day)},
-            {"name": "weekly", "kind": "digest", "title": "Rocket weekly", "start": stamp(now - day),
-             "weekday": WEEKDAYS[(now.weekday() + 2) % 7]},  # none due yet
-        ],
-    }
-
-
-def gitee_issue(number: str, login: str, name: str, at: datetime) -> dict[str, Any]:
-    """A Gitee Issue Hook (open), with just the fields cobot reads."""
-    user = {"login": login, "id": 4242, "name": name}
-    return {"action": "open", "sender": user, "user": user,
-            "repository": {"full_name": "acme/rocket-cn", "html_url": "https://gitee.com/acme/rocket-cn"},
-            "issue": {"number": number, "title": "Translate the guide", "state": "open", "user": user, "labels": [],
-                      "html_url": f"https://gitee.com/acme/rocket-cn/issues/{number}", "body": "",
-                      "created_at": at.isoformat(), "updated_at": at.isoformat()}}
+    return web_world.sections(now, TOKEN, NOTIFY, **dashboard)
 
 
 @dataclass

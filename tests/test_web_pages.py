@@ -23,14 +23,13 @@ from bot.store.tables import Activity, BadgeAward, Delivery, OutboxAction, Threa
 from bot.web.charts import activity_chart, step_for
 from bot.web.i18n import TEXTS, Texts
 from campaigns.runner import CampaignRunner
-from campaigns.settings import WEEKDAYS
+from tests import web_world
 from tests.helpers import body_of
 from tests.payloads import comment_event, issue_event, pr_event, review_event
+from tests.web_world import DAY, MAINTAINER, gitee_issue, stamp
 
 TOKEN = "page-maintainers-token-0123456789"
-MAINTAINER = "maintainer-max"
 HOUR = timedelta(hours=1)
-DAY = timedelta(days=1)
 # OpenDigger's weights (bot.metrics): issue comment, issue opened, PR opened, PR merged (a review weighs nothing)
 COMMENT, ISSUE, PR, MERGED = 0.5252, 2.2235, 4.0679, 2.0339
 TEMPLATES = Path(__file__).resolve().parents[1] / "bot" / "templates" / "web"
@@ -52,45 +51,8 @@ SECRET_VALUES = [TOKEN, "cobot-hook-key-31415", "hmac-2718", "smtp-pass-1618", "
                  *(value for section in SECRETS.values() for value in section.values())]
 
 
-def stamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def sections(now: datetime, **dashboard: Any) -> dict[str, Any]:
-    return {
-        **SECRETS,
-        "community": {"name": "Rocket", "maintainers": [MAINTAINER],
-                      "repos": [{"platform": "github", "name": "acme/rocket"}],
-                      "identities": [{"name": "Alice", "github": "alice", "gitee": "ali"}]},
-        "welcome": {"enabled": False},
-        "notify": NOTIFY,
-        "dashboard": {"token": TOKEN, "cache_seconds": 0, **dashboard},
-        "campaigns": [
-            {"name": "hack", "kind": "hackathon", "title": "Rocket Hackathon", "start": stamp(now - 3 * DAY),
-             "end": stamp(now + 4 * DAY), "repos": ["github:acme/rocket"]},
-            {"name": "camp", "kind": "training_camp", "title": "Rocket Camp", "start": stamp(now - 3 * DAY),
-             "end": stamp(now + 20 * DAY), "repos": ["acme/rocket"], "participants": ["github:bob"],
-             "nudge_weekday": WEEKDAYS[(now.weekday() + 2) % 7],
-             "milestones": [{"id": "first-pr", "title": "Open a pull request", "due": stamp(now + 5 * DAY),
-                             "criteria": [{"event": "pr.opened"}]},
-                            {"id": "helper", "title": "Answer two issues", "due": stamp(now + 15 * DAY),
-                             "criteria": [{"event": "issue.answered", "count": 2}]}]},
-            {"name": "board", "kind": "leaderboard", "title": "Most active", "period": "campaign",
-             "start": stamp(now - 3 * DAY), "end": stamp(now + 4 * DAY)},
-            {"name": "weekly", "kind": "digest", "title": "Rocket weekly", "start": stamp(now - DAY),
-             "weekday": WEEKDAYS[(now.weekday() + 2) % 7]},
-        ],
-    }
-
-
-def gitee_issue(number: str, login: str, name: str, at: datetime) -> dict[str, Any]:
-    """A Gitee Issue Hook (open), with just the fields cobot reads."""
-    user = {"login": login, "id": 4242, "name": name}
-    return {"action": "open", "sender": user, "user": user,
-            "repository": {"full_name": "acme/rocket-cn", "html_url": "https://gitee.com/acme/rocket-cn"},
-            "issue": {"number": number, "title": "Translate the guide", "state": "open", "user": user, "labels": [],
-                      "html_url": f"https://gitee.com/acme/rocket-cn/issues/{number}", "body": "",
-                      "created_at": at.isoformat(), "updated_at": at.isoformat()}}
+    return {**SECRETS, **web_world.sections(now, TOKEN, NOTIFY, **dashboard)}
 
 
 @dataclass

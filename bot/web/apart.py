@@ -1,9 +1,9 @@
 """The dashboard's slow reads in a process of their own: the aggregates the API keeps (bot.web.cache: the
 overview's health, the leaderboard, profiles, campaign views, the digest preview) take from a tenth of a second to
 seconds of CPU on a big store, and computed in threads of the serving process they hold its GIL, which slows the
-webhooks' acknowledgements down while a maintainer browses. Here they run in one worker process, started with the
-dashboard (`prepare`) or by the first slow read, at a lower priority (nice 15) than the processes that serve
-(nice 0) and process (nice 10) webhooks.
+webhooks' acknowledgements down while a maintainer browses. Here they run in one worker process, started by the
+first slow read (a serve nobody reads the dashboard of spends no memory on it), at a lower priority (nice 15) than
+the processes that serve (nice 0) and process (nice 10) webhooks.
 
     SLOW_READS.run(db.url, settings, now, data.overview, (), {"days": 30})  # -> what data.overview returns
 
@@ -66,11 +66,6 @@ class SlowReads:
             self._discard(pool)
             raise
 
-    def prepare(self) -> None:
-        """Start the worker, and have it import what the reads need (a second or two), in the background: at
-        start-up, so that the first read waits for nothing but itself."""
-        self._executor().submit(_prepared)
-
     def close(self) -> None:
         """Stop the worker (the next read starts another)."""
         with self._lock:
@@ -103,10 +98,6 @@ _databases: OrderedDict[str, Database] = OrderedDict()
 def _started() -> None:
     with contextlib.suppress(OSError):  # (a platform without nice: the same priority)
         os.nice(NICENESS)
-
-
-def _prepared() -> None:
-    import bot.web.data  # noqa: F401  (and with it the metrics, the campaigns and the digest)
 
 
 def _read(url: str, settings: Settings, now: datetime, compute: Callable[..., T], args: tuple[Any, ...],

@@ -447,15 +447,10 @@ def dashboard_routes(app: web.Application, cobot: Cobot) -> list[web.RouteDef]:
         board.warm(data.overview, days=OVERVIEW_DAYS)
         board.warm(data.leaderboard, days=settings.commands.leaderboard_days, limit=settings.commands.leaderboard_size)
 
-    async def prepare(app: web.Application) -> None:
-        if board.apart:
-            SLOW_READS.prepare()
-
     async def settle(app: web.Application) -> None:
         await board.memo.close()
 
     app.middlewares.append(json_refusals)
     board.on_first_visit(warm)
-    app.on_startup.append(prepare)
     app.on_shutdown.append(settle)
     return [*auth_routes(app, settings, cobot.clock), *api_routes()]
