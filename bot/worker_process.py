@@ -14,6 +14,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import signal
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
@@ -44,6 +45,7 @@ def worker_main(settings_data: dict[str, Any], wake: Connection, writing: Writin
         logging.getLogger(name or None).setLevel(level)
     with contextlib.suppress(OSError):
         os.nice(NICENESS)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle: it closes `wake`, and this ends
     asyncio.run(_process_until_the_server_goes(settings_data, wake, writing, ready))
 
 

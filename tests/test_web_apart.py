@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from sqlalchemy import Connection, func, select
 
@@ -15,6 +17,8 @@ from bot.store.tables import Repo
 from bot.web.apart import NICENESS, SLOW_READS, SlowReads, shareable
 from bot.web.api import Dashboard
 from bot.worker_process import NICENESS as INBOX_WORKER_NICENESS
+from tests.helpers import eventually
+from tests.test_crash import free_port, start_server, wait_healthy
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -81,6 +85,34 @@ async def test_a_worker_that_dies_is_replaced(db, settings):
         assert (await reads.run(db.url, settings, NOW, where, (), {}))["pid"] not in (first, os.getpid())
     finally:
         reads.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_the_worker_of_a_server_killed_outright_does_not_outlive_it(tmp_path, database_url):
+    config = tmp_path / "config.toml"
+    config.write_text('[community]\nname = "Killed"\n')
+    port = free_port()
+    server = start_server(config, port, database_url)
+    try:
+        await wait_healthy(port)
+        async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{port}/api/overview") as answer:
+            assert answer.status == 200  # computed by the slow reads' worker
+        [worker] = [child for child in children(server.pid) if niceness(child) == min(19, os.nice(0) + NICENESS)]
+        server.kill()  # SIGKILL: no shutdown, no atexit
+        server.wait()
+        await eventually(lambda: not Path(f"/proc/{worker}").exists() or b"spawn_main" not in
+                         Path(f"/proc/{worker}/cmdline").read_bytes(), timeout=10, message="the worker ended")
+    finally:
+        server.kill()
+        server.wait()
+
+
+def children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def niceness(pid: int) -> int:
+    return os.getpriority(os.PRIO_PROCESS, pid)
 
 
 def test_only_sqlite_in_memory_is_out_of_reach():

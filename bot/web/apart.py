@@ -20,7 +20,9 @@ import asyncio
 import contextlib
 import multiprocessing
 import os
+import signal
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -34,6 +36,7 @@ from bot.store.db import Database
 T = TypeVar("T")
 NICENESS = 15  # added to the worker's: webhooks first (the inbox worker's is 10, the serving process's 0)
 KEPT_DATABASES = 4
+PARENT_CHECK_SECONDS = 1.0
 
 
 def shareable(url: str) -> bool:
@@ -98,6 +101,16 @@ _databases: OrderedDict[str, Database] = OrderedDict()
 def _started() -> None:
     with contextlib.suppress(OSError):  # (a platform without nice: the same priority)
         os.nice(NICENESS)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle: it stops this worker
+    threading.Thread(target=_outlive_nobody, args=(os.getppid(),), name="parent-watch", daemon=True).start()
+
+
+def _outlive_nobody(parent: int) -> None:
+    """End this worker once the server is gone without stopping it (killed: SIGKILL, the OOM killer), which would
+    leave it waiting for reads for ever: a process whose parent dies is given another."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(0)
 
 
 def _read(url: str, settings: Settings, now: datetime, compute: Callable[..., T], args: tuple[Any, ...],
