@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
@@ -82,6 +83,20 @@ async def test_a_worker_that_dies_is_replaced(db, settings):
             await reads.run(db.url, settings, NOW, dies, (), {})
         add_repo(db, "acme/rocket")
         assert await reads.run(db.url, settings, NOW, counted, (), {}) == 1
+        assert (await reads.run(db.url, settings, NOW, where, (), {}))["pid"] not in (first, os.getpid())
+    finally:
+        reads.close()
+
+
+async def test_a_worker_left_idle_ends_and_the_next_read_starts_another(db, settings):
+    reads = SlowReads(idle_seconds=0.5)
+    try:
+        first = (await reads.run(db.url, settings, NOW, where, (), {}))["pid"]
+        second = (await reads.run(db.url, settings, NOW, where, (), {}))["pid"]
+        assert first == second  # kept while it is asked
+        await eventually(lambda: first not in {child.pid for child in multiprocessing.active_children()},
+                         timeout=10, message="the idle worker ended")
+        assert (await reads.run(db.url, settings, NOW, counted, (), {})) == 0
         assert (await reads.run(db.url, settings, NOW, where, (), {}))["pid"] not in (first, os.getpid())
     finally:
         reads.close()

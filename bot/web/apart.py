@@ -9,9 +9,9 @@ the processes that serve (nice 0) and process (nice 10) webhooks.
 
 A read is `compute(conn, settings, now, *args, **params)` on a read-only connection (`Database.reading()`), as in
 a thread; the function, its arguments and what it returns travel by pickle (module-level functions, plain values).
-The worker keeps the last few databases it was asked about open. If it dies (killed, out of memory), the read
-that was under way is tried once more in a new one. A database only this process can see (SQLite in memory) is
-read in a thread instead: `shareable`.
+The worker keeps the last few databases it was asked about open, and ends after ten minutes without a read. If it
+dies (killed, out of memory), the read that was under way is tried once more in a new one. A database only this
+process can see (SQLite in memory) is read in a thread instead: `shareable`.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ T = TypeVar("T")
 NICENESS = 15  # added to the worker's: webhooks first (the inbox worker's is 10, the serving process's 0)
 KEPT_DATABASES = 4
 PARENT_CHECK_SECONDS = 1.0
+IDLE_SECONDS = 600.0  # a worker no read has asked anything of for this long ends
 
 
 def shareable(url: str) -> bool:
@@ -49,9 +50,13 @@ def shareable(url: str) -> bool:
 class SlowReads:
     """The worker process (one; started on first use) and the reads sent to it."""
 
-    def __init__(self) -> None:
+    def __init__(self, idle_seconds: float = IDLE_SECONDS) -> None:
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
+        self._idle_seconds = idle_seconds
+        self._under_way = 0
+        self._last_ended = 0.0  # time.monotonic()
+        self._idle_check: asyncio.TimerHandle | None = None
 
     async def run(self, url: str, settings: Settings, now: datetime, compute: Callable[..., T],
                   args: tuple[Any, ...], params: dict[str, Any]) -> T:
@@ -63,11 +68,29 @@ class SlowReads:
     async def _once(self, url: str, settings: Settings, now: datetime, compute: Callable[..., T],
                     args: tuple[Any, ...], params: dict[str, Any]) -> T:
         pool = self._executor()
+        self._under_way += 1
         try:
             return await asyncio.wrap_future(pool.submit(_read, url, settings, now, compute, args, params))
         except BrokenProcessPool:
             self._discard(pool)
             raise
+        finally:
+            self._under_way -= 1
+            self._last_ended = time.monotonic()
+            if self._idle_check is not None:
+                self._idle_check.cancel()
+            self._idle_check = asyncio.get_running_loop().call_later(self._idle_seconds, self._stop_when_idle)
+
+    def _stop_when_idle(self) -> None:
+        """No read for `idle_seconds`: the worker ends, and its memory is the system's again (the next read starts
+        another; the pages answer what they kept meanwhile)."""
+        self._idle_check = None
+        if self._under_way or time.monotonic() - self._last_ended < self._idle_seconds:
+            return
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False)
 
     def close(self) -> None:
         """Stop the worker (the next read starts another)."""
