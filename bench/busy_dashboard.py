@@ -17,7 +17,6 @@ the dashboard computes stays within 2× of the idle figure (+ 5 ms). Prints a Ma
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -31,9 +30,9 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from bench.ingest import SECRET, free_port, wait_healthy  # noqa: E402
+from bench.ingest import SECRET, Server, free_port, load, wait_healthy  # noqa: E402
 from bench.metrics import NOW  # noqa: E402
-from bench.pages import filled, settings_mapping, stop  # noqa: E402
+from bench.pages import filled, settings_mapping  # noqa: E402
 
 BROWSED = ("/api/overview?days=30", "/api/leaderboard?days=365&limit=50")
 
@@ -82,33 +81,31 @@ class Browser:
             n += 1
 
 
-def deliveries(base: str, seconds: float, rate: float, prefix: str) -> dict[str, Any]:
-    result = subprocess.run([sys.executable, str(HERE / "_load.py"), f"{base}/webhooks/github", SECRET,
-                             "--mode", "rate", "--rate", str(rate), "--seconds", str(seconds), "--prefix", prefix],
-                            capture_output=True, text=True, check=True)
-    return json.loads(result.stdout)
+def deliveries(server: Server, seconds: float, rate: float, prefix: str) -> dict[str, Any]:
+    return load(server, "--mode", "rate", "--rate", str(rate), "--seconds", str(seconds), "--prefix", prefix)
 
 
 def phases(url: str, slow_reads: str, seconds: float, rate: float, idle: bool) -> dict[str, Any]:
     port = free_port()
-    server = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--serve", url, str(port), slow_reads],
-                              cwd=HERE.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = Server(subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--serve", url, str(port),
+                                      slow_reads], cwd=HERE.parent, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL), port)
     try:
         wait_healthy(port, timeout=120)
         base = f"http://127.0.0.1:{port}"
         found: dict[str, Any] = {}
         if idle:
             print("  nobody reading the dashboard …", file=sys.stderr)
-            found["idle"] = deliveries(base, seconds, rate, f"idle-{port}")
+            found["idle"] = deliveries(server, seconds, rate, f"idle-{port}")
         print(f"  the slow reads computing ({slow_reads}) …", file=sys.stderr)
         with urllib.request.urlopen(base + BROWSED[0], timeout=300) as response:  # the worker started, once
             response.read()
         with Browser(base) as browser:
-            found["busy"] = deliveries(base, seconds, rate, f"busy-{port}")
+            found["busy"] = deliveries(server, seconds, rate, f"busy-{port}")
         found["reads"] = browser.seconds
         return found
     finally:
-        stop(server)
+        server.stop()
 
 
 def main() -> None:

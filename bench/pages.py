@@ -32,7 +32,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from bench.ingest import free_port, wait_healthy  # noqa: E402
+from bench.ingest import Server, free_port, wait_healthy  # noqa: E402
 from bench.metrics import BATCH, NOW, fill  # noqa: E402
 
 TARGET = 0.300
@@ -191,14 +191,6 @@ def main() -> None:
         print(f"\n{over} page(s) over {TARGET * 1000:.0f} ms when computed afresh.")
 
 
-def stop(server: subprocess.Popen[Any]) -> None:
-    server.terminate()
-    try:
-        server.wait(15)
-    except subprocess.TimeoutExpired:
-        server.kill()
-
-
 def filled(path: Path, events: int) -> int:
     """The SQLite store at `path`, filled with `events` activity events and the operations (unless it exists: a
     kept file, migrated as it is opened); the activity events it holds."""
@@ -223,9 +215,9 @@ def filled(path: Path, events: int) -> int:
 def measure(url: str, cache_seconds: float, runs: int) -> list[tuple[Any, ...]]:
     """Every page and its API twins against a server of its own with `cache_seconds`."""
     port = free_port()
-    server = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--serve", url, str(port),
-                               "--cache-seconds", str(cache_seconds)], cwd=HERE.parent,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = Server(subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--serve", url, str(port),
+                                      "--cache-seconds", str(cache_seconds)], cwd=HERE.parent,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), port)
     try:
         wait_healthy(port, timeout=120)
         base = f"http://127.0.0.1:{port}"
@@ -240,7 +232,7 @@ def measure(url: str, cache_seconds: float, runs: int) -> list[tuple[Any, ...]]:
             results.append((what, page, *found[0], twins, found[1:]))
         return results
     finally:
-        stop(server)
+        server.stop()
 
 
 if __name__ == "__main__":

@@ -44,8 +44,9 @@ def serve(config_file: str | None, host: str | None, port: int | None, verbose: 
     setup_logging(verbose)
     settings = settings_or_exit(config_file)
     app = create_app(settings)
-    # Acknowledging a delivery takes the GIL a few times; a thread computing for the dashboard would hold it for
-    # the default 5 ms each time. Handing it over every 0.5 ms keeps acknowledgements quick meanwhile.
+    # Acknowledging a delivery takes the GIL a few times; a thread reading for the dashboard (its quick reads; its
+    # slow ones too with dashboard.slow_reads = "thread") would hold it for the default 5 ms each time. Handing it
+    # over every 0.5 ms keeps acknowledgements quick meanwhile.
     sys.setswitchinterval(ACK_SWITCH_INTERVAL)
     try:
         web.run_app(app, host=host or settings.server.host,

@@ -37,6 +37,7 @@ def test_the_example_config_is_valid():
     ('[slack]\nanswer_within_seconds = 5', "slack.answer_within_seconds"),
     ('[[badges.custom]]\nid = "Docs Hero"\nname = "x"', "badges.custom.0.id"),
     ('[[badges.custom]]\nid = "docs-hero"\nname = "x"', "badges.custom"),
+    ('[dashboard]\nslow_reads = "fork"', "dashboard.slow_reads"),
 ])
 def test_a_bad_value_stops_start_up_naming_the_key(tmp_path, text, key):
     path = tmp_path / "config.toml"
