@@ -67,7 +67,7 @@ def settings_mapping(url: str, cache_seconds: float) -> dict[str, Any]:
     return {
         "database": {"url": url, "auto_migrate": True},
         "community": {"name": "Bench", "repos": [{"platform": "github", "name": "org-0/repo-0"}]},
-        "dashboard": {"token": TOKEN, "cache_seconds": cache_seconds},
+        "dashboard": {"token": TOKEN, "cache_seconds": cache_seconds, "public": True},  # read as a visitor
         "campaigns": [
             {"name": "hack", "kind": "hackathon", "title": "Bench Hackathon",
              "start": (NOW - timedelta(days=10)).strftime(stamp), "end": (NOW + timedelta(days=4)).strftime(stamp),

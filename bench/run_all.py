@@ -6,9 +6,12 @@
 
 Runs bench/ingest.py (SQLite), bench/replicas.py (PostgreSQL, one replica and three: needs PostgreSQL at
 $COBOT_TEST_POSTGRES_URL or 127.0.0.1:5432/test), bench/import_rate.py (GH Archive import), bench/metrics.py
-(digest, leaderboard, OpenRank at 1,000,000 events), bench/pages.py (dashboard pages at 1,000,000 events) and
-bench/busy_dashboard.py (webhooks' acknowledgements while the dashboard computes), each in its own process so
-that one's memory never counts for another, and gathers the tables they print.
+(digest, leaderboard, OpenRank at 1,000,000 events), bench/pages.py (dashboard pages at 1,000,000 events),
+bench/busy_dashboard.py (webhooks' acknowledgements while the dashboard computes), bench/body_flood.py (memory
+under unauthenticated bodies), bench/fuzz_webhooks.py (the webhook endpoints fuzzed), bench/parser.py (hostile
+comments read), bench/notify_render.py (hostile titles rendered for every channel) and bench/digest_charts.py
+(a crowd asking for digest charts), each in its own process so that one's memory never counts for another, and
+gathers the tables they print.
 A benchmark that is missing or fails is reported as such; the others still run.
 """
 
@@ -24,7 +27,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("ingest.py", "replicas.py", "import_rate.py", "metrics.py", "pages.py", "busy_dashboard.py")
+BENCHMARKS = ("ingest.py", "replicas.py", "import_rate.py", "metrics.py", "pages.py", "busy_dashboard.py",
+              "body_flood.py", "fuzz_webhooks.py", "parser.py", "notify_render.py", "digest_charts.py")
 
 
 def run(script: str, quick: bool) -> tuple[str, float, bool]:

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from aiohttp import web
 from sqlalchemy import text
@@ -24,11 +25,14 @@ from bot.slack_commands import slack_route
 from bot.store.db import Database, inbox_url
 from bot.store.writing import writing_flag
 from bot.web.api import dashboard_routes
+from bot.web.no_store import no_store
 from bot.web.pages import page_routes
+from bot.webhook_body import BodyReader
 from bot.webhooks import webhook_endpoint
 from bot.worker_process import WorkerProcess
 
 log = logging.getLogger("cobot")
+MAX_REQUEST_BYTES = 64 * 1024  # any route but the webhooks' (which read their own bodies: server.max_body_bytes)
 
 
 @dataclass
@@ -41,6 +45,7 @@ class Cobot:
     platforms: dict[str, WebhookPlatform]
     pipeline: Pipeline
     writer: InboxWriter | None = None
+    bodies: BodyReader | None = None  # the webhook bodies being read, within their shared budget
     worker: Processing | WorkerProcess | None = None  # the inbox worker and the outbox dispatcher
     executors: list[ThreadPoolExecutor] = field(default_factory=list)
     receivers: dict[str, Callable[[web.Request], Awaitable[web.Response]]] = field(default_factory=dict)
@@ -56,8 +61,9 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, run_workers: 
     platforms = webhook_platforms(settings)
     cobot = Cobot(settings=settings, clock=clock, db=db, platforms=platforms,
                   pipeline=Pipeline(db, settings, clock, platforms))
-    app = web.Application(client_max_size=settings.server.max_body_bytes + 1)
+    app = web.Application(client_max_size=MAX_REQUEST_BYTES)
     app[COBOT] = cobot
+    app.middlewares.append(no_store)  # outermost: JSON answers and /api/, /login, /webhooks/ are never cached
 
     async def start(app: web.Application) -> None:
         if settings.database.auto_migrate:
@@ -68,10 +74,14 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, run_workers: 
         # leaves WAL checkpoints to the processing side, so that acknowledging never waits for one.
         writer_db = Database(inbox_url(settings.database.url), wait_for_lock=False, checkpoints=not run_workers)
         cobot.disposables.append(writer_db)
-        cobot.writer = InboxWriter(writer_db, clock, writer_pool, writing_flag())
+        nonce_lifetime = timedelta(seconds=settings.gitee.timestamp_tolerance_seconds
+                                   + settings.gitee.future_skew_seconds)
+        cobot.writer = InboxWriter(writer_db, clock, writer_pool, writing_flag(), nonce_lifetime)
         cobot.writer.start()
-        cobot.receivers = {name: webhook_endpoint(platform, cobot.writer, clock, settings.server.max_body_bytes,
-                                                  stored)
+        server = settings.server
+        cobot.bodies = BodyReader(server.webhook_body_budget_bytes, server.max_body_bytes,
+                                  server.body_timeout_seconds)
+        cobot.receivers = {name: webhook_endpoint(platform, cobot.writer, clock, cobot.bodies, stored)
                            for name, platform in platforms.items()}
         if not run_workers:
             return

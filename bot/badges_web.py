@@ -6,9 +6,12 @@
     GET /badges/assertions/{uid}       an award's Assertion (410 Gone once revoked)
     GET /badges/people/{who}           the badges a person holds, with their assertions
 
-Every address is built from `server.public_url` (from the request's scheme and host when it is empty), so a
-verifier can follow an Assertion to its BadgeClass and on to the issuer. JSON-LD is served as
-`application/ld+json` (`application/json` to a request that accepts only that, as the specification says).
+Every address is built from `server.public_url`, so a verifier can follow an Assertion to its BadgeClass and on to
+the issuer. Never from the request (its `Host` header is whatever the client says: `Host: evil.example` must not
+become the issuer's id). With `public_url` empty, the address is the one `[server]` listens on when that is a
+single address (`http://127.0.0.1:8080`, as locally and in the demo); a server listening on every address
+(`0.0.0.0`, `::`) has no such address, and answers 503 naming `server.public_url` until it is set. JSON-LD is
+served as `application/ld+json` (`application/json` to a request that accepts only that, as the specification says).
 """
 
 from __future__ import annotations
@@ -54,8 +57,21 @@ FOOTER_EMS = 17.0  # the community's name under it, in ems of its 10-pixel type
 # -- addresses ---------------------------------------------------------------------------------------------------
 
 
-def base_url(settings: Settings, request: web.Request) -> str:
-    return settings.server.public_url or f"{request.scheme}://{request.host}"
+WILDCARDS = ("", "0.0.0.0", "::", "[::]")
+NO_ADDRESS = ("badge documents need cobot's address: set server.public_url (such as https://cobot.example.org), "
+              "the address Open Badges verifiers reach")
+
+
+def base_url(settings: Settings) -> str | None:
+    """The address badge documents name cobot by: `server.public_url`, else `http://HOST:PORT` of `[server]` when
+    that is one address; None for a server listening on every address (see the module's docstring)."""
+    server = settings.server
+    if server.public_url:
+        return server.public_url
+    if server.host in WILDCARDS:
+        return None
+    host = f"[{server.host}]" if ":" in server.host and not server.host.startswith("[") else server.host
+    return f"http://{host}:{server.port}"
 
 
 def issuer_url(base: str) -> str:
@@ -78,7 +94,8 @@ def issuer_document(settings: Settings, base: str) -> dict[str, Any]:
     document: dict[str, Any] = {
         "@context": OB_CONTEXT, "type": "Issuer", "id": issuer_url(base), "name": settings.community.name,
         "url": settings.badges.issuer_url or base,
-        "verification": {"type": "VerificationObject", "allowedOrigins": urlsplit(base).hostname or "",
+        # the authority (host and port), which is what verifiers compare an assertion's id with
+        "verification": {"type": "VerificationObject", "allowedOrigins": urlsplit(base).netloc,
                          "startsWith": f"{base}{assertion_path('')}"},
     }
     if settings.badges.issuer_email:
@@ -272,18 +289,24 @@ def _not_found(request: web.Request, what: str) -> web.Response:
 def badge_routes(settings: Settings, db: Database) -> list[web.RouteDef]:
     """The badge pages, reading `db` (off the event loop)."""
     badges: BadgeSettings = settings.badges
+    configured = base_url(settings)
+
+    def base() -> str:
+        if configured is None:
+            raise web.HTTPServiceUnavailable(text=json.dumps({"error": NO_ADDRESS}), content_type="application/json")
+        return configured
 
     def find(request: web.Request) -> Badge | None:
         return badges.catalogue().get(request.match_info["badge_id"])
 
     async def issuer(request: web.Request) -> web.Response:
-        return _document(request, issuer_document(settings, base_url(settings, request)))
+        return _document(request, issuer_document(settings, base()))
 
     async def badge_class(request: web.Request) -> web.Response:
         badge = find(request)
         if badge is None:
             return _not_found(request, "such badge")
-        return _document(request, badge_class_document(settings, badge, base_url(settings, request)))
+        return _document(request, badge_class_document(settings, badge, base()))
 
     async def image(request: web.Request) -> web.Response:
         badge = find(request)
@@ -303,10 +326,10 @@ def badge_routes(settings: Settings, db: Database) -> list[web.RouteDef]:
         award, evidence = await asyncio.to_thread(read)
         if award is None:
             return _not_found(request, "such assertion")
-        base = base_url(settings, request)
+        address = base()
         if award.revoked_at is not None:
-            return _document(request, revoked_document(award, base), status=410)
-        return _document(request, assertion_document(award, base, evidence))
+            return _document(request, revoked_document(award, address), status=410)
+        return _document(request, assertion_document(award, address, evidence))
 
     async def person(request: web.Request) -> web.Response:
         who = request.match_info["who"]
@@ -317,7 +340,7 @@ def badge_routes(settings: Settings, db: Database) -> list[web.RouteDef]:
         found = await asyncio.to_thread(read)
         if found is None:
             return _not_found(request, "such person")
-        return _document(request, person_document(settings, *found, base_url(settings, request)))
+        return _document(request, person_document(settings, *found, base()))
 
     return [web.get("/badges/issuer", issuer), web.get("/badges/assertions/{uid}", assertion),
             web.get("/badges/people/{who}", person), web.get("/badges/{badge_id}.svg", image),

@@ -10,11 +10,11 @@ import sys
 from typing import Any
 
 import click
-from aiohttp import web
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
+from bot import serving
 from bot.app import create_app
 from bot.cli_common import config_option, iso, open_database, settings_or_exit, setup_logging
 from bot.clock import system_clock
@@ -23,6 +23,7 @@ from bot.inbox import Pipeline
 from bot.platforms.registry import webhook_platforms
 from bot.store.db import Database
 from bot.store.tables import DELIVERY_STATUSES, Delivery
+from bot.web.exposure import listening, statement
 
 
 @click.group()
@@ -42,16 +43,17 @@ ACK_SWITCH_INTERVAL = 0.0005  # seconds (sys.setswitchinterval) in `cobot serve`
 def serve(config_file: str | None, host: str | None, port: int | None, verbose: bool) -> None:
     """Run the webhook server, the inbox worker and the outbox dispatcher."""
     setup_logging(verbose)
-    settings = settings_or_exit(config_file)
+    settings = listening(settings_or_exit(config_file), host, port)  # the address it serves on, as the app knows it
     app = create_app(settings)
+    for level, line in statement(app):  # what it serves to whom, said before it serves anything
+        logging.getLogger("cobot").log(level, line)
     # Acknowledging a delivery takes the GIL a few times; a thread reading for the dashboard (its quick reads; its
     # slow ones too with dashboard.slow_reads = "thread") would hold it for the default 5 ms each time. Handing it
     # over every 0.5 ms keeps acknowledgements quick meanwhile.
     sys.setswitchinterval(ACK_SWITCH_INTERVAL)
-    try:
-        web.run_app(app, host=host or settings.server.host,
-                    port=port if port is not None else settings.server.port, access_log=None,
-                    print=lambda text: click.echo(text))
+    try:  # with a head timeout and a connection cap (see bot.serving)
+        serving.run(app, host or settings.server.host, port if port is not None else settings.server.port,
+                    settings.server, click.echo)
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
 

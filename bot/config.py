@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.badges import BadgeSettings
-from bot.commands.settings import CommandSettings, SlackSettings
+from bot.commands.settings import CommandSettings, SlackSettings, grantee_problem
 from bot.notifiers.settings import NotifySettings
 from bot.web.settings import DashboardSettings
 from campaigns.settings import Campaign, check_campaigns
@@ -45,8 +45,19 @@ class Section(BaseModel):
 class ServerSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
-    max_body_bytes: int = Field(25 * 1024 * 1024, gt=0)
+    max_body_bytes: int = Field(25 * 1024 * 1024, gt=0)  # one webhook body (every other route: 64 KB)
+    webhook_body_budget_bytes: int = Field(64 * 1024 * 1024, gt=0)  # webhook bodies being read, all together
+    body_timeout_seconds: float = Field(20.0, gt=0)  # to read one webhook body, once its head has arrived
+    header_timeout_seconds: float = Field(15.0, gt=0)  # `cobot serve`: a request head arrives within, or goodbye
+    max_connections: int = Field(1000, ge=1)  # `cobot serve`: connections open at once; beyond, answered 503
     public_url: str = ""  # how others reach this cobot (https://cobot.example.org): badge and chart addresses
+
+    @model_validator(mode="after")
+    def _budget_holds_a_body(self) -> ServerSettings:
+        if self.webhook_body_budget_bytes < self.max_body_bytes:
+            raise ValueError(f"webhook_body_budget_bytes ({self.webhook_body_budget_bytes}) must be at least "
+                             f"max_body_bytes ({self.max_body_bytes}), or the largest delivery could never be read")
+        return self
 
     @field_validator("public_url")
     @classmethod
@@ -82,6 +93,7 @@ class GitHubSettings(ForgeSettings):
 class GiteeSettings(ForgeSettings):
     api_url: str = "https://gitee.com/api/v5"
     timestamp_tolerance_seconds: int = Field(3600, gt=0)
+    future_skew_seconds: int = Field(300, ge=0)  # how far ahead of our clock X-Gitee-Timestamp may be
 
 
 class RepoSettings(Section):
@@ -108,7 +120,7 @@ class IdentitySettings(Section):
 class CommunitySettings(Section):
     name: str = "Our community"
     language: Language = "en"
-    maintainers: list[str] = []
+    maintainers: list[str] = []  # "github:login", "gitee:login" or an identity's name: maintainers everywhere
     bots: list[str] = []
     repos: list[RepoSettings] = []
     identities: list[IdentitySettings] = []
@@ -170,6 +182,43 @@ class Settings(Section):
             if badge is not None and badge not in badges:
                 raise ValueError(f"campaigns[{index}].badge: unknown badge {badge!r} (badges: {', '.join(badges)})")
         return self
+
+    @model_validator(mode="after")
+    def _grants_name_accounts(self) -> Settings:
+        """Every role grant names an account on one forge, or a linked identity: never a bare login."""
+        identities = {identity.name.lower() for identity in self.community.identities}
+        lists = [("community.maintainers", self.community.maintainers)]
+        for index, grant in enumerate(self.commands.roles):
+            lists += [(f"commands.roles[{index}].maintainers", grant.maintainers),
+                      (f"commands.roles[{index}].triagers", grant.triagers)]
+        for key, names in lists:
+            for position, name in enumerate(names):
+                problem = grantee_problem(name, identities)
+                if problem is not None:
+                    raise ValueError(f"{key}[{position}]: {problem}")
+        return self
+
+    def grantee_person(self, grantee: str) -> str:
+        """The person a grant names (`github:mei-lin` → that account's person; an identity's name → that person)."""
+        forge, colon, login = grantee.partition(":")
+        if colon:
+            return self.person_for(forge.lower(), login)
+        identity = next(i for i in self.community.identities if i.name.lower() == grantee.lower())
+        return f"person:{identity.name}"
+
+    def names_account(self, grantees: list[str], platform: str, login: str) -> bool:
+        """Whether one of `grantees` names this account: the account itself (`github:login`), or the identity it is
+        linked to (an identity's name). The same login on another forge is another account."""
+        account, person = f"{platform}:{login.lower()}", self.person_for(platform, login).lower()
+        for grantee in grantees:
+            lowered = grantee.lower()
+            if lowered == account if ":" in lowered else person == f"person:{lowered}":
+                return True
+        return False
+
+    def maintainer_persons(self) -> set[str]:
+        """The persons `community.maintainers` names."""
+        return {self.grantee_person(grantee) for grantee in self.community.maintainers}
 
     def campaign(self, name: str) -> Campaign | None:
         return next((campaign for campaign in self.campaigns if campaign.name == name), None)

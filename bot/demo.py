@@ -1,10 +1,14 @@
-"""`cobot demo`: a fresh SQLite file, a running server, and a small community's signed webhook stream."""
+"""`cobot demo`: a fresh SQLite file, a running server, and a small community's signed webhook stream. Its dashboard
+is private, as every cobot's is: the demo makes a dashboard token of its own for the run and prints it with the
+dashboard's address, so a newcomer logs in and browses the made-up community."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import secrets
+import socket
+import sys
 import time
 import tomllib
 from collections import Counter
@@ -29,23 +33,29 @@ from bot.store.tables import Contributor, Delivery, Milestone, OutboxAction, Thr
 
 
 def demo_settings(db_path: Path, host: str, port: int) -> Settings:
+    """The demo community's configuration on `db_path`, served at http://HOST:PORT (its public address: badge
+    documents name it, and its session cookie is for plain HTTP), with secrets and a dashboard token made for this
+    run alone."""
     data = tomllib.loads(DEMO_CONFIG)
     data["database"] = {"url": f"sqlite:///{db_path}"}
-    data["server"] = {"host": host, "port": port}
+    data["server"] = {"host": host, "port": port, "public_url": address(host, port)}
     data["github"] = {"webhook_secret": secrets.token_hex(16)}
     data["gitee"] = {"webhook_secret": secrets.token_hex(16)}
+    data["dashboard"] = {**data.get("dashboard", {}), "token": secrets.token_urlsafe(24)}
     # env={}: the demo never reads tokens from the environment, so it never writes to a real forge.
     return settings_from_mapping(data, "the demo configuration", env={})
 
 
-def signed_request(item: DemoDelivery, settings: Settings) -> tuple[bytes, dict[str, str]]:
+def signed_request(item: DemoDelivery, settings: Settings, millis: int) -> tuple[bytes, dict[str, str]]:
+    """The body and headers the forge would send; `millis`: a Gitee delivery's timestamp (Gitee signs only its
+    timestamp, so two deliveries must not share one: cobot refuses a signature seen with another body)."""
     if item.platform == "github":
         body = json.dumps(item.payload).encode()
         headers = {"X-GitHub-Event": item.event, "X-GitHub-Delivery": item.delivery_id or "",
                    "X-Hub-Signature-256": github_sign(settings.github.webhook_secret, body),
                    "Content-Type": "application/json", "User-Agent": "GitHub-Hookshot/cobot-demo"}
         return body, headers
-    timestamp = str(int(time.time() * 1000))
+    timestamp = str(millis)
     token = gitee_signature(settings.gitee.webhook_secret, timestamp)
     body = json.dumps({**item.payload, "password": "", "sign": token, "timestamp": timestamp},
                       ensure_ascii=False).encode()
@@ -56,9 +66,11 @@ def signed_request(item: DemoDelivery, settings: Settings) -> tuple[bytes, dict[
 
 async def send_stream(base_url: str, settings: Settings, stream: list[DemoDelivery]) -> Counter[int]:
     answers: Counter[int] = Counter()
+    millis = 0
     async with aiohttp.ClientSession() as session:
         for item in stream:
-            body, headers = signed_request(item, settings)
+            millis = max(millis + 1, int(time.time() * 1000))
+            body, headers = signed_request(item, settings, millis)
             async with session.post(f"{base_url}/webhooks/{item.platform}", data=body, headers=headers) as response:
                 answers[response.status] += 1
     return answers
@@ -130,18 +142,41 @@ def _after(later: datetime, earlier: datetime) -> str:
     return f"{minutes // 60}h{minutes % 60:02d}m"
 
 
+def address(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket listening on HOST:PORT (port 0: a free one), bound before the app is built so that its address,
+    the port included, is known to it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family)
+
+
+def dashboard_notice(base_url: str, token: str) -> str:
+    """How to open the demo's dashboard: its address, the login page and the token made for this run."""
+    return "\n".join([
+        f"The dashboard: {base_url}/ (private, as every cobot dashboard is by default). Open",
+        f"  {base_url}/login?next=%2F",
+        "and log in with the token made for this run of the demo (no other run, nor any other cobot, takes it):",
+        f"  {token}",
+        f"Scripts send it as a bearer token: curl -H 'Authorization: Bearer {token}' {base_url}/api/overview"])
+
+
 async def _demo(db_path: Path, host: str, port: int, serve_on: bool, console: Console) -> None:
     inbox_path = inbox_url(f"sqlite:///{db_path}").removeprefix("sqlite:///")
     for path in (str(db_path), inbox_path):
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
+    sock = listen(host, port)
+    port = sock.getsockname()[1]
     settings = demo_settings(db_path, host, port)
     app = create_app(settings)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site = web.SockSite(runner, sock)
     await site.start()
-    base_url = f"http://{host}:{runner.addresses[0][1]}"
+    base_url = address(host, port)
     try:
         stream = demo_deliveries(datetime.now(UTC))
         console.print(f"cobot is listening on {base_url}; sending {len(stream)} signed deliveries "
@@ -152,9 +187,12 @@ async def _demo(db_path: Path, host: str, port: int, serve_on: bool, console: Co
         summary(db, answers, console)
         if serve_on:
             console.rule()
-            console.print(f"Still serving on {base_url} (POST /webhooks/github, /webhooks/gitee; GET /healthz). "
-                          f"In another terminal:\n  COBOT_DATABASE_URL=sqlite:///{db_path} cobot deliveries\n"
-                          "Press Ctrl-C to stop.")
+            console.print(escape(dashboard_notice(base_url, settings.dashboard.token)), soft_wrap=True,
+                          highlight=False)
+            console.print(f"Still serving on {escape(base_url)} (POST /webhooks/github, /webhooks/gitee; GET "
+                          f"/healthz). In another terminal:\n  COBOT_DATABASE_URL=sqlite:///{escape(str(db_path))} "
+                          "cobot deliveries\nPress Ctrl-C to stop.", soft_wrap=True, highlight=False)
+            sys.stdout.flush()
             await asyncio.Event().wait()
     finally:
         await runner.cleanup()

@@ -30,7 +30,8 @@ DEMO_CONFIG = """\
 [community]
 name = "Lumen AI"
 language = "en"
-maintainers = ["mei-lin", "oscar-dev", "chenhao", "aiko-t"]
+maintainers = ["github:mei-lin", "github:oscar-dev", "github:chenhao", "github:aiko-t",
+               "gitee:mei-lin", "gitee:chenhao"]
 bots = ["lumen-ci"]
 
 [[community.repos]]

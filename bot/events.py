@@ -6,6 +6,7 @@ Nothing here knows a forge's payload shape.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -106,6 +107,22 @@ class Event:
     review: Review | None = None
     push: Push | None = None
     detail: dict[str, str] = field(default_factory=dict)
+
+
+def event_identity(event: Event) -> str:
+    """What names this event whichever delivery carries it: the forge's own ids (the thread's number in its repo,
+    the comment's, the review's, the commit a push ends at), who did it, when, and what it changed. An org's hook and
+    a repo's hook, an App and a hook, a replayed body under a new delivery id: one event, one identity."""
+    thread, comment, review, push = event.thread, event.comment, event.review, event.push
+    parts = (
+        event.platform, event.repo.full_name.lower(), event.kind,
+        f"{'pr' if thread.is_pr else 'issue'}#{thread.number}" if thread else "",
+        comment.id if comment else "", review.id if review else "",
+        f"{push.ref}@{push.after}" if push else "",
+        event.actor.id or event.actor.login.lower(), event.occurred_at.isoformat(),
+        *(f"{key}={value}" for key, value in sorted(event.detail.items())),
+    )
+    return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:40]
 
 
 ActionKind = Literal["comment", "label", "unlabel", "assign", "unassign", "close", "reopen", "notify"]

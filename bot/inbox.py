@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -21,7 +20,7 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from sqlalchemy import Connection, Executable, bindparam, delete, or_, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from bot.background import BackgroundLoop
@@ -29,19 +28,24 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.context import HandlerContext
 from bot.dispatch import ROUTERS, routes_for
-from bot.events import Action
+from bot.events import Action, Event, event_identity
 from bot.outbox import store_actions
 from bot.platforms import registry
 from bot.platforms.actions import ForgeRoles
-from bot.platforms.base import Received, WebhookPlatform
+from bot.platforms.base import Received, Replayed, WebhookPlatform, load_json_object
 from bot.routing import Router
+from bot.store import event_claims
 from bot.store.db import LOCK_PATIENCE, LOCK_RETRY_SECONDS, Database, dialect_insert, is_locked
 from bot.store.deferred import Deferred
 from bot.store.records import Book
-from bot.store.tables import Delivery, HandlerRun
+from bot.store.tables import Delivery, HandlerRun, WebhookNonce
 from bot.store.writing import WritingFlag, make_way, writing_flag
 
 log = logging.getLogger("cobot.inbox")
+
+
+NONCE_LIFETIME = timedelta(hours=1, minutes=5)  # Gitee's default window (an hour) and clock skew (five minutes)
+NONCE_PRUNING = timedelta(minutes=1)  # how often the writer forgets signatures too old to be accepted again
 
 
 class NotReplayable(LookupError):
@@ -56,11 +60,19 @@ class Incoming:
     error: str | None = None
 
 
-class InboxWriter:
-    """Stores deliveries with group commit; `store` returns the new id, or None for a delivery already seen."""
+Stored = int | None | Exception  # a new id; None: seen before; the reason it was not stored
 
-    def __init__(self, db: Database, clock: Clock, executor: Executor, writing: WritingFlag | None = None) -> None:
+
+class InboxWriter:
+    """Stores deliveries with group commit; `store` returns the new id, or None for a delivery already seen, and
+    raises Replayed for one whose signature (`Received.nonce`) came before with another delivery."""
+
+    def __init__(self, db: Database, clock: Clock, executor: Executor, writing: WritingFlag | None = None,
+                 nonce_lifetime: timedelta = NONCE_LIFETIME) -> None:
+        """`nonce_lifetime`: how long a signature is remembered (as long as it could be accepted again)."""
         self._db = db
+        self._nonce_lifetime = nonce_lifetime
+        self._nonces_pruned_at: datetime | None = None
         self.writing = writing or writing_flag()
         self._clock = clock
         self._executor = executor
@@ -91,7 +103,7 @@ class InboxWriter:
                 continue
             self.writing.value += 1  # the worker makes way before it saves statuses (see bot.store.writing)
             try:
-                ids = await self._write_soon([item for item, _ in batch])
+                results = await self._write_soon([item for item, _ in batch])
             except Exception as error:  # the database is unavailable: each request is answered 503
                 log.exception("could not store %d deliveries", len(batch))
                 for _, future in batch:
@@ -100,11 +112,36 @@ class InboxWriter:
                 continue
             finally:
                 self.writing.value -= 1
-            for (_, future), new_id in zip(batch, ids, strict=True):
-                if not future.done():
-                    future.set_result(new_id)
+            for (_, future), result in zip(batch, results, strict=True):
+                if future.done():
+                    continue
+                if isinstance(result, Exception):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
 
-    async def _write_soon(self, items: list[Incoming]) -> list[int | None]:
+    async def _write_soon(self, items: list[Incoming]) -> list[Stored]:
+        """The batch in one transaction; if the database refuses it for what one of them holds, each alone, so that
+        a delivery it cannot take costs only itself (its request is answered 503)."""
+        try:
+            return await self._attempt(items)
+        except (OperationalError, InterfaceError):
+            raise  # the database is unavailable (or locked for too long): one by one would fail the same
+        except Exception as error:
+            if len(items) == 1:
+                raise
+            log.warning("could not store a batch of %d deliveries (%s); storing them one by one", len(items),
+                        type(error).__name__)
+        results: list[Stored] = []
+        for item in items:
+            try:
+                results += await self._attempt([item])
+            except Exception as error:
+                log.exception("could not store %s delivery %s", item.platform, item.received.key)
+                results.append(error)
+        return results
+
+    async def _attempt(self, items: list[Incoming]) -> list[Stored]:
         """SQLite: on the event loop itself (a batch takes a fraction of a millisecond; a thread would wait for
         the GIL), waiting for the write lock asynchronously. PostgreSQL: in the writer's thread."""
         if self._db.dialect != "sqlite":
@@ -118,33 +155,68 @@ class InboxWriter:
                     raise
             await asyncio.sleep(LOCK_RETRY_SECONDS)
 
-    def write(self, items: list[Incoming]) -> list[int | None]:
-        """Store a batch in one statement, waiting for the write lock; see `_write_once`."""
+    def write(self, items: list[Incoming]) -> list[Stored]:
+        """Store a batch in one transaction, waiting for the write lock; see `_write_once`."""
         return self._db.retry_when_locked(lambda: self._write_once(items))
 
-    def _write_once(self, items: list[Incoming]) -> list[int | None]:
-        """Store a batch in one statement; each item's new id, or None when that delivery was seen before."""
+    def _write_once(self, items: list[Incoming]) -> list[Stored]:
+        """Store a batch in one transaction: each item's new id, None when that delivery was seen before, or Replayed
+        when its signature came before with another delivery (then it is not stored). The signatures are
+        remembered in the same transaction as their deliveries."""
         now = self._clock()
+        results: list[Stored] = [None] * len(items)
         rows, first_of_key = [], {}
-        for index, item in enumerate(items):
-            identity = (item.platform, item.received.key)
-            if identity in first_of_key:
-                continue  # the same delivery twice in one batch: the second is a duplicate
-            first_of_key[identity] = index
-            received = item.received
-            rows.append({"platform": item.platform, "key": received.key, "event": received.event,
-                         "action": received.action, "status": item.status, "error": item.error, "received_at": now,
-                         "processed_at": now if item.status != "received" else None, "headers": received.headers,
-                         "body": received.body})
         with self._db.engine.begin() as connection:
-            stored = connection.execute(_sql(self._db.dialect).insert, rows).all()
-        ids: list[int | None] = [None] * len(items)
+            if any(item.received.nonce for item in items):
+                for index in self._reused_signatures(connection, items, now):
+                    results[index] = Replayed("this signature came before with another body")
+            for index, item in enumerate(items):
+                if results[index] is None:
+                    self._add_row(rows, first_of_key, index, item, now)
+            stored = connection.execute(_sql(self._db.dialect).insert, rows).all() if rows else []
         for new_id, platform, key in stored:  # rows already stored are not returned: those are duplicates
-            ids[first_of_key[(platform, key)]] = new_id
-        return ids
+            results[first_of_key[(platform, key)]] = new_id
+        return results
+
+    @staticmethod
+    def _add_row(rows: list[dict[str, object]], first_of_key: dict[tuple[str, str], int], index: int, item: Incoming,
+                 now: datetime) -> None:
+        identity = (item.platform, item.received.key)
+        if identity in first_of_key:
+            return  # the same delivery twice in one batch: the second is a duplicate
+        first_of_key[identity] = index
+        received = item.received
+        rows.append({"platform": item.platform, "key": received.key, "event": received.event,
+                     "action": received.action, "status": item.status, "error": item.error, "received_at": now,
+                     "processed_at": now if item.status != "received" else None, "headers": received.headers,
+                     "body": received.body})
+
+    def _reused_signatures(self, connection: Connection, items: list[Incoming], now: datetime) -> list[int]:
+        """Remember each signature with the key of the delivery it came with (the first one, in the database or in
+        this batch); the indexes of the items whose signature is remembered with another key. Once a minute, forget
+        the signatures too old to be accepted again."""
+        sql = _sql(self._db.dialect)
+        first_key: dict[tuple[str, str], str] = {}
+        for item in items:
+            if item.received.nonce is not None:
+                first_key.setdefault((item.platform, item.received.nonce), item.received.key)
+        rows = [{"platform": platform, "nonce": nonce, "key": key, "seen_at": now}
+                for (platform, nonce), key in first_key.items()]
+        new = {(platform, nonce) for platform, nonce in connection.execute(sql.remember_nonce, rows)}
+        seen_before = [nonce for platform, nonce in first_key if (platform, nonce) not in new]
+        if seen_before:
+            for platform, nonce, key in connection.execute(sql.nonce_keys, {"nonces": seen_before}):
+                if (platform, nonce) in first_key:
+                    first_key[(platform, nonce)] = key
+        if self._nonces_pruned_at is None or now - self._nonces_pruned_at >= NONCE_PRUNING:
+            connection.execute(sql.forget_nonces, {"horizon": now - self._nonce_lifetime})
+            self._nonces_pruned_at = now
+        return [index for index, item in enumerate(items) if item.received.nonce is not None
+                and first_key[(item.platform, item.received.nonce)] != item.received.key]
 
 
 DELIVERY = Delivery.__table__  # type: ignore[attr-defined]
+NONCE = WebhookNonce.__table__  # type: ignore[attr-defined]
 WORK_COLUMNS = ("id", "platform", "key", "event", "action", "body", "received_at", "attempts")
 RESULT_COLUMNS = ("status", "error", "attempts", "processed_at", "next_attempt_at")
 
@@ -155,6 +227,9 @@ class DeliveryStatements:
     due: Executable
     one: Executable
     save: Executable
+    remember_nonce: Executable
+    nonce_keys: Executable
+    forget_nonces: Executable
 
 
 @cache
@@ -174,6 +249,12 @@ def _sql(dialect: str) -> DeliveryStatements:
         one=select(*(DELIVERY.c[name] for name in WORK_COLUMNS)).where(DELIVERY.c.id == bindparam("delivery_id")),
         save=DELIVERY.update().where(DELIVERY.c.id == bindparam("delivery_id"))
         .values(**{c: bindparam(c) for c in RESULT_COLUMNS}),
+        remember_nonce=dialect_insert(dialect)(NONCE)
+        .values(**{c: bindparam(c) for c in ("platform", "nonce", "key", "seen_at")})
+        .on_conflict_do_nothing().returning(NONCE.c.platform, NONCE.c.nonce),
+        nonce_keys=select(NONCE.c.platform, NONCE.c.nonce, NONCE.c.key)
+        .where(NONCE.c.nonce.in_(bindparam("nonces", expanding=True))),
+        forget_nonces=NONCE.delete().where(NONCE.c.seen_at < bindparam("horizon")),
     )
 
 
@@ -341,7 +422,7 @@ class Pipeline:
         try:
             if platform is None:
                 raise ValueError(f"unknown platform {delivery.platform!r}")
-            payload = json.loads(delivery.body)
+            payload = load_json_object(delivery.body)
             events = platform.translate(delivery.event, payload, delivery.received_at)
         except Exception as error:  # the payload itself is broken: retrying cannot help
             log.warning("delivery %s: cannot translate %s: %r", delivery.id, delivery.event, error)
@@ -352,13 +433,16 @@ class Pipeline:
             what = delivery.event + (f"/{delivery.action}" if delivery.action else "")
             self._finish(delivery, now, "ignored", f"not tracked: {what}")
             return
+        mine = self._claim(session, delivery, events, now)
+        if not mine:
+            return
         done: set[str] = set()
         if delivery.attempts:
             done.update(session.execute(select(HandlerRun.handler).where(HandlerRun.delivery_id == delivery.id))
                         .scalars())
         completed: list[str] = []
         errors: list[str] = []
-        for index, event in enumerate(events):
+        for index, event in mine:
             ctx = HandlerContext(session=session, db=self._db, settings=self._settings, clock=self._clock,
                                  delivery_id=delivery.id, later=Deferred(self._db.dialect), threads=book,
                                  forge_roles=self._forge_roles)
@@ -395,6 +479,21 @@ class Pipeline:
                 self._announce_failure(later, delivery, now)
         else:
             self._finish(delivery, now, "processed", None)
+
+    def _claim(self, session: Session, delivery: Work, events: list[Event], now: datetime) -> list[tuple[int, Event]]:
+        """The events this delivery takes, with their places in it: not those another delivery took before (the same
+        event under another delivery id counts once and acts once), nor one this delivery carries twice. None: the
+        delivery is finished as ignored, naming the deliveries that took them."""
+        first: dict[str, int] = {}
+        for index, event in enumerate(events):
+            first.setdefault(event_identity(event), index)
+        holders = event_claims.claim(session.connection(), delivery.id, list(first), now)
+        mine = [(index, events[index]) for identity, index in first.items() if holders[identity] == delivery.id]
+        if not mine:
+            others = ", ".join(str(holder) for holder in sorted(set(holders.values())))
+            log.info("delivery %s carries only events that delivery %s took already", delivery.id, others)
+            self._finish(delivery, now, "ignored", f"the same events as delivery {others}")
+        return mine
 
     def _announce_failure(self, later: Deferred, delivery: Work, now: datetime) -> None:
         """A notification (topic `failure`) for the channels routed for failures: this delivery failed for good."""

@@ -34,7 +34,7 @@ from bot.commands.settings import Role, SlackUser
 from bot.config import Settings
 from bot.notifiers.text import slack_mrkdwn
 from bot.notifiers.urls import outbound_session
-from bot.render import render
+from bot.render import render, render_message
 from bot.store.db import Database
 from campaigns.digest import build_digest, render_markdown
 from campaigns.settings import DigestSettings
@@ -191,7 +191,7 @@ class SlackCommands:
             found = community.stats(conn, settings, person, now, settings.commands.leaderboard_days)
         catalogue = settings.badges.catalogue()
         badges = [catalogue[b].name_in(language) if b in catalogue else b for b in found.badges]
-        text = render("commands/stats", language, s=found, name=person.name, own=not args,
+        text = render_message("commands/stats", language, s=found, name=person.name, own=not args,
                       community=settings.community.name, badges=badges)
         return SlackAnswer(_capitalised(text))
 
@@ -202,7 +202,7 @@ class SlackCommands:
         days = settings.commands.leaderboard_days
         with self._db.reading() as conn:
             standings = community.leaderboard(conn, self._clock(), days, settings.commands.leaderboard_size)
-        text = render("commands/leaderboard", self._language, standings=standings, days=days,
+        text = render_message("commands/leaderboard", self._language, standings=standings, days=days,
                       community=settings.community.name)
         return SlackAnswer(_capitalised(text))
 

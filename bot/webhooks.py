@@ -1,4 +1,7 @@
-"""The webhook endpoints: bound body → authenticate → accept → store → answer."""
+"""The webhook endpoints: check the headers → read the body within the budget → authenticate → accept → store →
+answer. Whoever can open a connection can reach them: a request without the signature headers is refused before
+its body is read, a body is read only within `bot.webhook_body`'s budget and deadline, and anything a signed delivery
+holds is stored (as received, or as rejected) rather than failing."""
 
 from __future__ import annotations
 
@@ -9,53 +12,72 @@ from aiohttp import web
 
 from bot.clock import Clock
 from bot.inbox import InboxWriter, Incoming
-from bot.platforms.base import InvalidPayload, Unauthorized, WebhookPlatform
+from bot.platforms.base import InvalidPayload, Replayed, Unauthorized, WebhookPlatform
+from bot.webhook_body import BodyReader, BodyRefused
 
 log = logging.getLogger("cobot.webhooks")
+RETRY_AFTER_SECONDS = "5"
 
 
-
-def webhook_endpoint(platform: WebhookPlatform, inbox: InboxWriter, clock: Clock, max_body: int,
+def webhook_endpoint(platform: WebhookPlatform, inbox: InboxWriter, clock: Clock, bodies: BodyReader,
                      on_stored: Callable[[], None]) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def receive(request: web.Request) -> web.Response:
-        if request.content_length is not None and request.content_length > max_body:
-            return _answer(413, error=f"body larger than {max_body} bytes")
         try:
-            body = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            return _answer(413, error=f"body larger than {max_body} bytes")
-        if len(body) > max_body:
-            return _answer(413, error=f"body larger than {max_body} bytes")
-        try:
-            platform.authenticate(request.headers, body, clock())
+            platform.check_headers(request.headers, clock())
         except Unauthorized as refusal:
             log.warning("%s webhook from %s refused: %s", platform.name, request.remote, refusal)
             return _answer(401, error=str(refusal))
         try:
-            received = platform.accept(request.headers, body)
+            body = await bodies.read(request)
+        except BodyRefused as refused:
+            log.warning("%s webhook from %s: %s (%d)", platform.name, request.remote, refused.reason, refused.status)
+            return _answer(refused.status, error=refused.reason)
+        try:
+            platform.authenticate(request.headers, body.data)
+        except Unauthorized as refusal:
+            log.warning("%s webhook from %s refused: %s", platform.name, request.remote, refusal)
+            return _answer(401, error=str(refusal))
+        finally:
+            body.release()
+        try:
+            received = platform.accept(request.headers, body.data)
         except InvalidPayload as invalid:
-            delivery_id = await _store(inbox, Incoming(platform.name, invalid.received, "rejected", invalid.reason))
-            log.warning("%s delivery %s rejected: %s", platform.name, invalid.received.key, invalid.reason)
-            return _answer(400, error=invalid.reason, delivery=delivery_id)
+            item, reason = Incoming(platform.name, invalid.received, "rejected", invalid.reason), invalid.reason
+            return await _store(inbox, item, lambda delivery_id: _answer(400, error=reason, delivery=delivery_id,
+                                                                         key=item.received.key))
         if received.is_ping:
-            delivery_id = await _store(inbox, Incoming(platform.name, received, "ignored", "ping"))
-            return _answer(200, status="pong", delivery=delivery_id)
-        delivery_id = await _store(inbox, Incoming(platform.name, received))
-        if delivery_id is None:
-            return _answer(200, status="duplicate", key=received.key)
-        on_stored()
-        return _answer(202, status="accepted", delivery=delivery_id)
+            item = Incoming(platform.name, received, "ignored", "ping")
+            return await _store(inbox, item, lambda delivery_id: _answer(200, status="pong", delivery=delivery_id,
+                                                                         key=received.key))
+
+        def accepted(delivery_id: int | None) -> web.Response:
+            if delivery_id is None:
+                return _answer(200, status="duplicate", key=received.key)
+            on_stored()
+            return _answer(202, status="accepted", delivery=delivery_id)
+
+        return await _store(inbox, Incoming(platform.name, received), accepted)
 
     return receive
 
 
-async def _store(inbox: InboxWriter, item: Incoming) -> int | None:
+async def _store(inbox: InboxWriter, item: Incoming, answer: Callable[[int | None], web.Response]) -> web.Response:
+    """Store, then answer with the new id (None: seen before). 401 for a signature that came before with another
+    body; 503 when the database cannot take it (the forge sends it again)."""
     try:
-        return await inbox.store(item)
-    except Exception as error:
-        raise web.HTTPServiceUnavailable(text='{"error": "the delivery could not be stored; send it again"}',
-                                         content_type="application/json", headers={"Retry-After": "5"}) from error
+        delivery_id = await inbox.store(item)
+    except Replayed as replayed:
+        log.warning("%s delivery %s refused: %s", item.platform, item.received.key, replayed)
+        return _answer(401, error=str(replayed))
+    except Exception:
+        return _answer(503, error="the delivery could not be stored; send it again")
+    if item.status == "rejected":
+        log.warning("%s delivery %s rejected: %s", item.platform, item.received.key, item.error)
+    return answer(delivery_id)
 
 
 def _answer(http_status: int, **fields: object) -> web.Response:
-    return web.json_response(fields, status=http_status)
+    response = web.json_response(fields, status=http_status)
+    if http_status == 503:
+        response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+    return response

@@ -12,9 +12,8 @@ from zh and en templates as Markdown for chat and as HTML + plain text for e-mai
 from __future__ import annotations
 
 import base64
-import io
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, select
@@ -22,10 +21,12 @@ from sqlalchemy import Connection, and_, func, select
 from bot import community, metrics
 from bot.config import Settings
 from bot.events import Action
-from bot.render import render, render_html
+from bot.render import render_html, render_message
 from bot.routing import Router
 from bot.store.tables import Activity, BadgeAward, Milestone, Thread
 from campaigns.base import CampaignContext, JobSpec, Period, Weekly, weekly_periods, window
+from campaigns.digest_chart import CHART_GROUPS as CHART_GROUPS  # what the chart stacks (the dashboard's too)
+from campaigns.digest_chart import chart_days, chart_path, draw, for_the_digest
 from campaigns.settings import CampSettings, DigestSettings, HackathonSettings, LeaderboardSettings
 
 router = Router("digest")  # no routes: a digest is written by ticks
@@ -36,13 +37,6 @@ MILESTONE = Milestone.__table__  # type: ignore[attr-defined]
 BADGE_AWARD = BadgeAward.__table__  # type: ignore[attr-defined]
 
 CHART_NAME = "activity.png"
-# What the chart stacks, day by day: activity kinds in groups.
-CHART_GROUPS: dict[str, tuple[str, ...]] = {
-    "opened": ("issue.opened", "pr.opened"),
-    "comments": ("comment.created", "comment.diff", "comment.review"),
-    "reviews": ("review.submitted",),
-    "merged": ("pr.merged",),
-}
 
 
 @dataclass(frozen=True)
@@ -207,26 +201,6 @@ def _campaigns(conn: Connection, settings: Settings, until: datetime, repo: tupl
     return found
 
 
-def _days(conn: Connection, since: datetime, until: datetime, repo: tuple[str, str] | None, zone: Any
-          ) -> list[tuple[str, dict[str, int]]]:
-    kinds = [kind for group in CHART_GROUPS.values() for kind in group]
-    rows = conn.execute(select(ACTIVITY.c.kind, ACTIVITY.c.occurred_at).where(
-        ACTIVITY.c.is_bot.is_(False), ACTIVITY.c.occurred_at >= since, ACTIVITY.c.occurred_at < until,
-        ACTIVITY.c.kind.in_(kinds), *_where_repo(ACTIVITY, repo))).all()
-    group_of = {kind: group for group, members in CHART_GROUPS.items() for kind in members}
-    start = since.astimezone(zone).date()
-    days: dict[date, dict[str, int]] = {}
-    day = start
-    while datetime.combine(day, datetime.min.time(), zone) < until:
-        days[day] = dict.fromkeys(CHART_GROUPS, 0)
-        day += timedelta(days=1)
-    for kind, moment in rows:
-        counts = days.get(moment.astimezone(zone).date())
-        if counts is not None:
-            counts[group_of[kind]] += 1
-    return [(day.isoformat(), counts) for day, counts in days.items()]
-
-
 def build_digest(conn: Connection, settings: Settings, campaign: DigestSettings | None, since: datetime,
                  until: datetime, language: str | None = None) -> Digest:
     """The digest of [since, until) for a digest campaign's scope (the community's when `campaign` is None)."""
@@ -249,44 +223,21 @@ def build_digest(conn: Connection, settings: Settings, campaign: DigestSettings 
         top=_top(conn, since, until, repo, top), waiting=_waiting(conn, until, repo, hours, top),
         stale=_stale(conn, until, repo, stale_days, top), campaigns=_campaigns(conn, settings, until, repo),
         badges=_badges(conn, settings, since, until, language), health=asdict(health),
-        days=_days(conn, since, until, repo, zone), response_hours=hours, stale_days=stale_days)
+        days=chart_days(conn, since, until, repo, zone), response_hours=hours, stale_days=stale_days)
 
 
 # -- the chart and the renderings --------------------------------------------------------------------------------
 
 
 def chart_png(digest: Digest, language: str) -> bytes:
-    """The week's activity, day by day, stacked by kind: a small PNG (matplotlib, no display needed)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
-    labels = {"en": {"opened": "issues & PRs opened", "comments": "comments", "reviews": "reviews",
-                     "merged": "PRs merged"},
-              "zh": {"opened": "opened", "comments": "comments", "reviews": "reviews", "merged": "merged"}}
-    names = labels.get(language, labels["en"])
-    figure = Figure(figsize=(6.4, 2.6), dpi=100)
-    axes = figure.add_subplot()
-    days = [day[5:] for day, _ in digest.days]
-    bottom = [0] * len(days)
-    colours = {"opened": "#2f81f7", "comments": "#8957e5", "reviews": "#bf8700", "merged": "#1a7f37"}
-    for group in CHART_GROUPS:
-        values = [counts[group] for _, counts in digest.days]
-        axes.bar(days, values, bottom=bottom, label=names[group], color=colours[group], width=0.7)
-        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
-    axes.set_ylabel("events")
-    axes.spines[["top", "right"]].set_visible(False)
-    axes.legend(loc="upper left", fontsize=7, frameon=False, ncols=4)
-    axes.set_ylim(0, max([*bottom, 1]) * 1.3)
-    figure.tight_layout()
-    out = io.BytesIO()
-    figure.savefig(out, format="png")
-    return out.getvalue()
+    """The week's activity, day by day, stacked by kind: a small PNG (campaigns.digest_chart draws it; here, in this
+    process: for the command line's preview)."""
+    return draw(digest.days, language)
 
 
 def render_markdown(digest: Digest, language: str) -> str:
-    return render("campaigns/digest", language, d=digest)
+    """The digest as Markdown (chat, the e-mail's text part, previews): what people wrote escaped (render_message)."""
+    return render_message("campaigns/digest", language, d=digest)
 
 
 def render_email_html(digest: Digest, language: str, image_src: str = f"cid:{CHART_NAME}") -> str:
@@ -329,10 +280,11 @@ def tick(campaign: DigestSettings, ctx: CampaignContext) -> list[Action]:
 def _send(campaign: DigestSettings, ctx: CampaignContext, period: Period) -> None:
     language = ctx.language(campaign)
     digest = build_digest(ctx.conn, ctx.settings, campaign, period.start, period.end, language)
+    chart = for_the_digest(ctx.conn, campaign, period, language, digest.days, ctx.now)  # kept with the digest
     public = ctx.settings.server.public_url
     if public:
-        digest.chart_url = f"{public}/digests/{campaign.name}/{period.key}.png"
-    png = base64.b64encode(chart_png(digest, language)).decode()
+        digest.chart_url = public + chart_path(campaign.name, period.key, chart.key)
+    png = base64.b64encode(chart.png).decode()
     repo = campaign.repo()
     ctx.act(Action(kind="notify", key=f"campaign:{campaign.name}:digest:{period.key}", topic="digest",
                    template="campaigns/digest", html_template="campaigns/digest",

@@ -72,8 +72,7 @@ def periods(campaign: LeaderboardSettings, start: datetime, end: datetime | None
 def scores(conn: Connection, settings: Settings, campaign: LeaderboardSettings, start: datetime, end: datetime
            ) -> dict[str, PersonActivity]:
     """Each person's score over [start, end): activity, or points scored in the hackathon `points_from`."""
-    exclude = ({settings.person_for(platform, login) for login in settings.community.maintainers
-                for platform in ("github", "gitee")} if campaign.exclude_maintainers else set())
+    exclude = settings.maintainer_persons() if campaign.exclude_maintainers else set()
     if campaign.by == "activity":
         return activity(conn, start, end, exclude=exclude)
     rows = conn.execute(select(SUBMISSION.c.person, func.sum(SUBMISSION.c.points), func.count()).where(

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from bot.config import Settings
-from bot.render import render
+from bot.render import render_message
 from campaigns import registry
 
 
@@ -23,4 +23,4 @@ TEMPLATE_PREFIX = {"hackathon": "hackathon", "training_camp": "camp", "leaderboa
 
 
 def render_view(view: dict[str, Any], language: str) -> str:
-    return render(f"campaigns/{TEMPLATE_PREFIX[view['kind']]}_view", language, view=view)
+    return render_message(f"campaigns/{TEMPLATE_PREFIX[view['kind']]}_view", language, view=view)

@@ -2,22 +2,30 @@
 
 Each command of a comment is checked against the registry (`bot.commands.registry`): who may run it (config roles,
 then the forge's permission, see `bot.commands.permissions`), where, with which arguments. A command that may not
-run, or cannot be read, gets a polite reply quoting it, and changes nothing. Replies follow Prow's shape (the
-message, then the command quoted under "In response to this"), in the repo's language. Every action's key is
-made of the comment and the command's place in it, so a redelivered or replayed comment changes nothing twice.
+run, or cannot be read, gets a polite answer quoting it, and changes nothing.
+
+Anyone can comment, so what one comment costs is bounded: at most `commands.max_per_comment` of its commands run
+(the others are not read), each with at most `commands.max_arguments` arguments of `commands.max_argument_length`
+characters; a contributor runs at most `commands.per_person_per_hour` commands an hour (`bot.commands.usage`).
+Whatever it held, a comment is answered by ONE reply that gathers the answers to all its commands in Prow's shape
+(each message, then the command quoted under "In response to this", see `bot.commands.answers`), in the repo's
+language, and its changes are merged into one forge write of each kind (one label, one assign...). Every action's
+key is made of the comment and the kind of action, so a redelivered or replayed comment changes nothing twice.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
 from bot import community
 from bot.badges import Award, UnknownBadge, announcement, find_badge, public_assertion, record_award
-from bot.commands.parser import ParsedCommand, parse_commands
+from bot.commands import claims, usage
+from bot.commands.answers import Answer, reply_body
+from bot.commands.parser import ParsedCommand, invisible_character, read_commands
 from bot.commands.permissions import RoleResolver, is_blocked
 from bot.commands.registry import (
     COMMAND_LIST,
@@ -38,18 +46,91 @@ from campaigns.settings import CampSettings, HackathonSettings
 
 router = Router("commands")
 
+MERGED: tuple[ActionKind, ...] = ("label", "unlabel", "assign", "unassign")  # one write each per comment
+SINGLE: tuple[ActionKind, ...] = ("close", "reopen")
+
+
+@dataclass
+class Commented:
+    """One comment's commands: what they decide, gathered into one reply and one write of each kind."""
+
+    event: Event
+    ctx: HandlerContext
+    language: str
+    answers: list[Answer] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
+
+    @cached_property
+    def prefix(self) -> str:
+        event, comment = self.event, self.event.comment
+        assert comment is not None and event.thread is not None
+        where = "\n".join((event.platform, event.repo.full_name.lower(), event.thread.number, comment.id))
+        return f"cmd:{hashlib.sha256(where.encode()).hexdigest()[:24]}"
+
+    def key(self, what: str) -> str:
+        return f"{self.prefix}:{what}"
+
+    def decided(self, notes: list[str]) -> list[Action]:
+        """The writes (merged, in the order first decided), the other actions, then the one reply."""
+        merged: dict[str, Action] = {}
+        others: list[Action] = []
+        thread = self.event.thread
+        assert thread is not None
+        one_assignee = self.event.platform == "gitee" and not thread.is_pr  # the next assign replaces the last
+        for action in self.actions:
+            if action.kind in MERGED or action.kind in SINGLE:
+                held = merged.get(action.kind)
+                if held is None or (action.kind == "assign" and one_assignee):
+                    merged[action.kind] = action
+                elif action.kind in MERGED:
+                    merged[action.kind] = replace(held, labels=_union(held.labels, action.labels),
+                                                  logins=_union(held.logins, action.logins))
+            else:
+                others.append(action)
+        comment = self.event.comment
+        assert comment is not None
+        body = reply_body(self.answers, notes, login=self.event.actor.login, url=comment.url or "",
+                          language=self.language)
+        replies = [] if body is None else [self.action("comment", "reply", body=body, language=self.language)]
+        return [*merged.values(), *others, *replies]
+
+    def action(self, kind: ActionKind, what: str | None = None, **fields: Any) -> Action:
+        thread = self.event.thread
+        assert thread is not None
+        return Action(kind=kind, key=self.key(what or kind), platform=self.event.platform,
+                      repo=self.event.repo.full_name, number=thread.number, is_pr=thread.is_pr, **fields)
+
+
+def _union(first: tuple[str, ...], second: tuple[str, ...]) -> tuple[str, ...]:
+    """Both, in order, each name once whatever its case (forges ignore case)."""
+    names = list(first)
+    seen = {name.lower() for name in first}
+    for name in second:
+        if name.lower() not in seen:
+            seen.add(name.lower())
+            names.append(name)
+    return tuple(names)
+
 
 @dataclass
 class Call:
     """One command of one comment, and what it needs to decide."""
 
-    event: Event
-    ctx: HandlerContext
+    comment: Commented
     command: ParsedCommand
     spec: CommandSpec
-    index: int
-    language: str
-    actions: list[Action] = field(default_factory=list)
+
+    @property
+    def event(self) -> Event:
+        return self.comment.event
+
+    @property
+    def ctx(self) -> HandlerContext:
+        return self.comment.ctx
+
+    @property
+    def language(self) -> str:
+        return self.comment.language
 
     @property
     def login(self) -> str:
@@ -70,28 +151,17 @@ class Call:
         return found
 
     def key(self, what: str) -> str:
-        event, comment = self.event, self.event.comment
-        assert comment is not None and event.thread is not None
-        where = "\n".join((event.platform, event.repo.full_name.lower(), event.thread.number, comment.id))
-        return f"cmd:{hashlib.sha256(where.encode()).hexdigest()[:24]}:{self.index}:{what}"
+        return self.comment.key(what)
 
     def reply(self, message_id: str, **values: Any) -> None:
-        """Answer the command (once: a command has one reply, whatever it says). `message_id` names a template
-        of bot/templates/LANG/commands/, or of another folder when it holds a slash (`campaigns/…`)."""
-        comment = self.event.comment
-        assert comment is not None
+        """Answer the command (once: a command has one answer, whatever it says), in the comment's one reply.
+        `message_id` names a template of bot/templates/LANG/commands/, or of another folder when it holds a slash
+        (`campaigns/…`)."""
         template = message_id if "/" in message_id else f"commands/{message_id}"
-        message = self.ctx.render(template, self.language, **values)
-        body = self.ctx.render("commands/reply", self.language, login=self.login, message=message,
-                               line=self.command.line, url=comment.url or "")
-        self.act("comment", "reply", body=body, language=self.language)
+        self.comment.answers.append(Answer(self.ctx.render(template, self.language, **values), self.command.line))
 
-    def act(self, kind: ActionKind, what: str | None = None, **fields: Any) -> None:
-        thread = self.event.thread
-        assert thread is not None
-        self.actions.append(Action(kind=kind, key=self.key(what or kind), platform=self.event.platform,
-                                   repo=self.event.repo.full_name, number=thread.number, is_pr=thread.is_pr,
-                                   **fields))
+    def act(self, kind: ActionKind, **fields: Any) -> None:
+        self.comment.actions.append(self.comment.action(kind, **fields))
 
 
 Runner = Callable[[Call], None]
@@ -103,16 +173,38 @@ def run_commands(event: Event, ctx: HandlerContext) -> Iterator[Action]:
     if not settings.commands.enabled or ctx.quiet or event.comment is None or event.thread is None:
         return
     actor = event.actor
-    if actor.is_bot or settings.is_bot(actor.login) or is_blocked(settings, actor.login):
+    if actor.is_bot or settings.is_bot(actor.login) or is_blocked(settings, actor.login, event.platform):
         return
-    language = settings.repo_language(event.platform, event.repo.full_name)
-    for index, command in enumerate(parse_commands(event.comment.body)):
-        spec = COMMANDS.get(command.name)
-        if spec is None:
-            continue  # not ours (another bot's, or a typo): say nothing
-        call = Call(event, ctx, command, spec, index, language)
-        _run(call)
-        yield from call.actions
+    limits = settings.commands
+    reading = read_commands(event.comment.body, COMMANDS, limits.max_per_comment, limits.max_arguments)
+    if not reading.commands:
+        return  # none of ours (another bot's, or a typo): say nothing
+    comment = Commented(event, ctx, settings.repo_language(event.platform, event.repo.full_name))
+    allowed = _allowance(comment, [command.name for command in reading.commands])
+    for command in reading.commands[:allowed.runs]:
+        _run(Call(comment, command, COMMANDS[command.name]))
+    notes = []
+    if reading.more:
+        notes.append(ctx.render("commands/unread", comment.language, count=limits.max_per_comment))
+    if allowed.notice:
+        notes.append(ctx.render("commands/limited", comment.language, count=limits.per_person_per_hour,
+                                all=allowed.runs == 0))
+    yield from comment.decided(notes)
+
+
+def _allowance(comment: Commented, names: list[str]) -> usage.Allowance:
+    """How many of the comment's commands its author may run this hour (triagers and maintainers: all)."""
+    event, ctx = comment.event, comment.ctx
+    assert event.comment is not None and event.thread is not None
+    login = event.actor.login
+
+    def exempt() -> bool:
+        resolver = RoleResolver(ctx.settings, ctx.forge_roles, ctx.conn, ctx.clock())
+        return resolver.role(event.platform, event.repo.full_name, login, Role.TRIAGER) >= Role.TRIAGER
+
+    where = usage.Where(event.platform, event.repo.full_name, event.thread.number, event.comment.id)
+    return usage.allowance(ctx.conn, where, ctx.settings.person_for(event.platform, login), event.occurred_at,
+                           names, ctx.settings.commands.per_person_per_hour, exempt)
 
 
 def _run(call: Call) -> None:
@@ -124,11 +216,29 @@ def _run(call: Call) -> None:
     if not spec.allowed_on(call.is_pr):
         call.reply("wrong_place", name=spec.name, where=spec.where)
         return
-    problem = arity_problem(spec, len(call.command.args), spec.name, call.language)
+    problem = _argument_problem(call) or arity_problem(spec, len(call.command.args), spec.name, call.language)
     if problem is not None:
         _usage(call, problem)
         return
     RUNNERS[spec.name](call)
+
+
+def _argument_problem(call: Call) -> str | None:
+    """What no command takes: more arguments than `commands.max_arguments`, a longer one than
+    `commands.max_argument_length`, an invisible character that makes a look-alike."""
+    limits, args, spec = call.ctx.settings.commands, call.command.args, call.spec
+    if len(args) > limits.max_arguments and (spec.max_args is None or spec.max_args > limits.max_arguments):
+        return call.ctx.render("commands/problem_too_many", call.language, name=spec.name,
+                               count=limits.max_arguments)
+    for position, value in enumerate(args, 1):
+        if len(value) > limits.max_argument_length:
+            return call.ctx.render("commands/problem_too_long", call.language, position=position,
+                                   count=limits.max_argument_length)
+        hidden = invisible_character(value)
+        if hidden is not None:
+            return call.ctx.render("commands/problem_invisible", call.language, position=position,
+                                   character=hidden)
+    return None
 
 
 def _may_run(call: Call, needed: Role) -> bool:
@@ -187,32 +297,62 @@ def _hackathon_of(call: Call) -> HackathonSettings | None:
 
 def claim(call: Call) -> None:
     stored = call.stored
+    person = call.ctx.settings.person_for(call.event.platform, call.login)
     task_of = _hackathon_of(call)
     if task_of is not None and stored.state == "open":  # a hackathon task: a limit per person, claims expire
-        person = call.ctx.settings.person_for(call.event.platform, call.login)
         where = (stored.platform, stored.repo, stored.number)
         _campaign_reply(call, hackathon.claim(task_of, _campaign_context(call), where, person, call.login))
         return
     if stored.state != "open":
         call.reply("claim_closed")
-    elif _holding([call.login], stored.assignees):
+        return
+    conn = call.ctx.conn
+    recorded = claims.recorded(conn, stored)
+    holder = recorded if recorded is not None and claims.holds(conn, recorded, stored) else None
+    if holder is not None and holder.person == person:
+        return  # claimed already, and answered then: a /claim again changes nothing and says nothing
+    if _holding([call.login], stored.assignees):
         call.reply("claim_own")
     elif stored.assignees:
         call.reply("claim_taken", holders=stored.assignees)
-    else:
+    elif holder is not None:  # claimed through cobot; the forge has not said so yet
+        call.reply("claim_taken", holders=[holder.login])
+    elif not _may_hold_another(call, person):
+        return
+    elif claims.take(conn, stored, person, call.login, call.event.occurred_at, call.key("assign"), recorded):
         call.act("assign", logins=(call.login,))
         call.reply("claimed")
+    else:  # another replica recorded a claim meanwhile
+        taken = claims.recorded(conn, stored)
+        call.reply("claim_taken", holders=[taken.login] if taken is not None else [])
+
+
+def _may_hold_another(call: Call, person: str) -> bool:
+    """Whether a person may claim one more issue (`commands.max_open_claims`); says why not when not."""
+    limit = call.ctx.settings.commands.max_open_claims
+    if not limit:
+        return True
+    held = claims.held_by(call.ctx.conn, person)
+    if len(held) < limit:
+        return True
+    call.reply("claim_limit", held=[claim.ref(call.event.platform, call.event.repo.full_name) for claim in held])
+    return False
 
 
 def unclaim(call: Call) -> None:
+    stored = call.stored
+    person = call.ctx.settings.person_for(call.event.platform, call.login)
     task_of = _hackathon_of(call)
     if task_of is not None:
-        stored = call.stored
-        person = call.ctx.settings.person_for(call.event.platform, call.login)
         where = (stored.platform, stored.repo, stored.number)
         _campaign_reply(call, hackathon.unclaim(task_of, _campaign_context(call), where, person, call.login))
         return
-    held = _holding([call.login], call.stored.assignees)
+    recorded = claims.recorded(call.ctx.conn, stored)
+    mine = recorded if recorded is not None and recorded.person == person else None
+    held = _holding([call.login], stored.assignees)
+    if mine is not None:
+        claims.release(call.ctx.conn, mine)
+        held = held or ([mine.login] if claims.holds(call.ctx.conn, mine, stored) else [])
     if held:
         call.act("unassign", logins=tuple(held))
         call.reply("unclaimed")
@@ -343,7 +483,7 @@ def award(call: Call) -> None:
     if not record_award(ctx.conn, granted):
         call.reply("award_held", **values)
         return
-    call.actions.append(announcement(granted, public_assertion(settings, granted)))
+    call.comment.actions.append(announcement(granted, public_assertion(settings, granted)))
     if settings.badges.comment_on_award:
         call.reply("awarded", **values)
 

@@ -27,11 +27,11 @@ def _is_bot(thread: Thread, ctx: HandlerContext) -> bool:
     return thread.author.is_bot or ctx.settings.is_bot(thread.author.login)
 
 
-def _greets(thread: Thread, ctx: HandlerContext) -> bool:
+def _greets(event: Event, thread: Thread, ctx: HandlerContext) -> bool:
     settings = ctx.settings
     if not settings.welcome.enabled or ctx.quiet:
         return False
-    return thread.author.login.lower() not in {m.lower() for m in settings.community.maintainers}
+    return not settings.names_account(settings.community.maintainers, event.platform, thread.author.login)
 
 
 def _firsts(event: Event, ctx: HandlerContext, thread: Thread, person: str, kind: str) -> set[str]:
@@ -67,7 +67,7 @@ def welcome_first(event: Event, ctx: HandlerContext) -> Iterator[Action]:
     kind = FIRST_KINDS[thread.is_pr]
     firsts = _firsts(event, ctx, thread, person, kind)
     chosen = ctx.settings.welcome.scope
-    if chosen not in firsts or not _greets(thread, ctx):
+    if chosen not in firsts or not _greets(event, thread, ctx):
         return
     base = f"welcome:{_scopes(event)[chosen]}:{person}:{kind}"
     yield _comment(event, ctx, f"{base}:comment", "welcome_pr" if thread.is_pr else "welcome_issue", chosen)
@@ -93,7 +93,7 @@ def congratulate_first_merge(event: Event, ctx: HandlerContext) -> Iterator[Acti
                                platform=event.platform, repo=event.repo.full_name, number=thread.number,
                                when=event.occurred_at)
     chosen = ctx.settings.welcome.scope
-    if chosen in firsts and ctx.settings.welcome.congratulate_first_merge and _greets(thread, ctx):
+    if chosen in firsts and ctx.settings.welcome.congratulate_first_merge and _greets(event, thread, ctx):
         key = f"welcome:{_scopes(event)[chosen]}:{person}:first_merge:comment"
         yield _comment(event, ctx, key, "first_merge", chosen)
 

@@ -85,7 +85,7 @@ def make_settings(database_url: str) -> Callable[..., Settings]:
             "gitee": {"webhook_secret": GITEE_SECRET},
             "inbox": {"retry_base_seconds": 0.05, "retry_max_seconds": 0.2, "worker": "thread"},
             "outbox": {"retry_base_seconds": 0.05, "retry_max_seconds": 0.2},
-            "community": {"name": "Test Community", "maintainers": ["maintainer-max"]},
+            "community": {"name": "Test Community", "maintainers": ["github:maintainer-max", "gitee:maintainer-max"]},
         }
         for name, values in sections.items():
             if isinstance(values, list):  # campaigns: a list of tables

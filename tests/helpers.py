@@ -37,9 +37,22 @@ def github_headers(event: str, body: bytes, delivery: str | None = None, secret:
             "User-Agent": "GitHub-Hookshot/test"}
 
 
+_GITEE_TIMESTAMPS: set[int] = set()  # issued in this process
+
+
+def gitee_timestamp(now: datetime) -> str:
+    """`now` in milliseconds, or the latest millisecond before it not issued yet: Gitee's signature covers only its
+    timestamp, and a signature that comes again with another body is refused, so each signed request needs its own."""
+    millis = int(now.timestamp() * 1000)
+    while millis in _GITEE_TIMESTAMPS:
+        millis -= 1
+    _GITEE_TIMESTAMPS.add(millis)
+    return str(millis)
+
+
 def gitee_headers(event: str, now: datetime, secret: str = GITEE_SECRET, ping: bool = False
                   ) -> dict[str, str]:
-    timestamp = str(int(now.timestamp() * 1000))
+    timestamp = gitee_timestamp(now)
     return {"X-Gitee-Event": event, "X-Gitee-Token": gitee_signature(secret, timestamp),
             "X-Gitee-Timestamp": timestamp, "X-Gitee-Ping": "true" if ping else "false",
             "Content-Type": "application/json", "User-Agent": "git-oschina-hook"}

@@ -25,7 +25,7 @@ from tests.payloads import comment_event, issue_event, pr_event, repository, rev
 MAINTAINER = "maintainer-max"
 NOTIFY = {"channels": {"team": {"kind": "webhook", "url": "https://hooks.example.org/cobot"}},
           "rules": [{"topics": ["badge"], "channels": ["team"]}]}
-COMMUNITY = {"name": "Rocket", "maintainers": [MAINTAINER],
+COMMUNITY = {"name": "Rocket", "maintainers": [f"github:{MAINTAINER}", f"gitee:{MAINTAINER}"],
              "repos": [{"platform": "github", "name": "acme/rocket"},
                        {"platform": "github", "name": "acme/docs", "language": "zh"},
                        {"platform": "github", "name": "acme/engine"}, {"platform": "github", "name": "acme/other"}]}

@@ -1,7 +1,10 @@
 """The badge pages, served by the real app (SQLite and PostgreSQL): the issuer Profile, BadgeClasses, Assertions
 and images. The Open Badges documents validate against JSON schemas transcribed from the Open Badges 2.0 data model
 (tests/schemas/openbadges/), and a verifier following hosted verification gets from an Assertion to its
-BadgeClass and issuer and back to the recipient."""
+BadgeClass and issuer and back to the recipient, the assertion within the issuer's allowed origins as the reference
+verifier (openbadges-validator-core) judges it: its authority, port included. The app is served on the port
+`[server]` names, so that the addresses documents are built from without `server.public_url` are its own; they are
+never taken from the request (issue 15, item 19)."""
 
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from bot.app import create_app
 from bot.badges import withdraw
 from bot.store.tables import BadgeAward
 from tests.payloads import issue_event, pr_event
+from tests.test_crash import free_port
 
 SCHEMAS = Path(__file__).parent / "schemas" / "openbadges"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -31,7 +35,7 @@ EMAIL = "community@rocket.example"
 TRANSLATOR = {"id": "translator", "name": 'Translator <zh> & "docs"', "name_zh": "翻译官",
               "description": "Translated the docs"}
 SECTIONS: dict[str, Any] = {
-    "community": {"name": "Rocket", "maintainers": ["maintainer-max"]},
+    "community": {"name": "Rocket", "maintainers": ["github:maintainer-max", "gitee:maintainer-max"]},
     "badges": {"auto_award": True, "issuer_email": EMAIL, "custom": [TRANSLATOR]},
 }
 OPENED = datetime(2026, 11, 3, 10, tzinfo=UTC)
@@ -88,15 +92,22 @@ class Site:
 
 
 @pytest.fixture
-def harness(make_harness) -> Any:
-    built = make_harness(**SECTIONS)
+def port() -> int:
+    """The port `[server]` names (no `public_url`), and the test server listens on."""
+    return free_port()
+
+
+@pytest.fixture
+def harness(make_harness, port) -> Any:
+    built = make_harness(**SECTIONS, server={"port": port})
     built.deliver("issues", issue_event("opened", 1, "alice", created=OPENED.strftime("%Y-%m-%dT%H:%M:%SZ")))
     return built
 
 
 @pytest.fixture
-async def site(aiohttp_client, harness, clock) -> Site:
-    return Site(await aiohttp_client(create_app(harness.settings, clock, run_workers=False)))
+async def site(aiohttp_client, harness, clock, port) -> Site:
+    return Site(await aiohttp_client(create_app(harness.settings, clock, run_workers=False),
+                                     server_kwargs={"port": port}))
 
 
 def as_list(value: str | list[str]) -> list[str]:
@@ -123,10 +134,12 @@ async def test_an_assertion_verifies_as_a_hosted_badge(site, harness, schemas):
     status, _, issuer = await site.get(badge["issuer"])
     assert status == 200 and issuer["type"] in ("Issuer", "Profile") and issuer["id"] == badge["issuer"]
     assert problems(schemas["Profile"], issuer) == []
-    # The Assertion is within the scope the issuer declares for hosted verification, and on the issuer's origin.
+    # The Assertion is within the scope the issuer declares for hosted verification, and on the issuer's origin:
+    # the reference verifier (hosted_id_in_verification_scope) compares the id's authority, port and all.
     verification = issuer["verification"]
     assert any(assertion["id"].startswith(prefix) for prefix in as_list(verification["startsWith"]))
-    assert urlsplit(assertion["id"]).hostname in as_list(verification["allowedOrigins"])
+    assert urlsplit(site.base).port not in (None, 80)  # a deployment on a port of its own
+    assert urlsplit(assertion["id"]).netloc in as_list(verification["allowedOrigins"])
     assert urlsplit(assertion["id"]).netloc == urlsplit(issuer["id"]).netloc
     # The recipient is the person: the profile of the account that earned it.
     assert (award.platform, award.login) == ("github", "alice")
@@ -139,7 +152,7 @@ async def test_the_issuer_and_every_badge_class_validate(site, harness, schemas)
     assert (status, content_type) == (200, "application/ld+json")
     assert issuer == {"@context": "https://w3id.org/openbadges/v2", "type": "Issuer",
                       "id": f"{site.base}/badges/issuer", "name": "Rocket", "url": site.base, "email": EMAIL,
-                      "verification": {"type": "VerificationObject", "allowedOrigins": "127.0.0.1",
+                      "verification": {"type": "VerificationObject", "allowedOrigins": urlsplit(site.base).netloc,
                                        "startsWith": f"{site.base}/badges/assertions/"}}
     assert problems(schemas["Profile"], issuer) == []
     for badge_id in harness.settings.badges.catalogue():
@@ -175,6 +188,32 @@ async def test_a_public_url_names_every_address_and_json_is_served_to_who_asks_f
     assert (issuer["id"], issuer["url"], issuer["verification"]["allowedOrigins"]) == (
         f"{public}/badges/issuer", public, "cobot.rocket.example")
     assert problems(schemas["Assertion"], assertion) == []
+
+
+async def test_no_address_is_taken_from_the_request(site, harness):
+    """`Host: evil.example` (or any other header a client sends) never becomes the issuer or a badge's address."""
+    [award] = harness.rows(BadgeAward)
+    for path in ("/badges/issuer", "/badges/first-issue", f"/badges/assertions/{award.uid}", "/badges/people/alice"):
+        for headers in ({"Host": "evil.example"}, {"Host": "evil.example:443", "X-Forwarded-Host": "evil.example",
+                                                    "X-Forwarded-Proto": "https", "Forwarded": "host=evil.example"}):
+            response = await site.client.get(path, headers=headers)
+            text = await response.text()
+            assert response.status == 200 and "evil.example" not in text, (path, headers)
+            assert f"{site.base}/badges/" in text
+
+
+async def test_a_server_on_every_address_needs_its_public_url_for_badge_documents(aiohttp_client, make_harness,
+                                                                                  clock):
+    harness = make_harness(**SECTIONS, server={"host": "0.0.0.0"})
+    harness.deliver("issues", issue_event("opened", 1, "alice", created=OPENED.strftime("%Y-%m-%dT%H:%M:%SZ")))
+    [award] = harness.rows(BadgeAward)
+    client = await aiohttp_client(create_app(harness.settings, clock, run_workers=False))
+    for path in ("/badges/issuer", "/badges/first-issue", f"/badges/assertions/{award.uid}", "/badges/people/alice"):
+        response = await client.get(path, headers={"Host": "evil.example"})
+        assert response.status == 503, path
+        assert (await response.json())["error"].startswith("badge documents need cobot's address: set "
+                                                           "server.public_url")
+    assert (await client.get("/badges/first-issue.svg")).status == 200  # an image names no address
 
 
 async def test_a_revoked_assertion_is_gone_and_unknown_ones_are_not_found(site, harness, schemas):

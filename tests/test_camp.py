@@ -22,7 +22,7 @@ NAME = "winter-camp"
 HOME = 100  # the home issue, opened by a maintainer
 MAINTAINER = "maintainer-max"
 COMMUNITY = {"repos": [{"platform": "github", "name": "acme/rocket"}, {"platform": "github", "name": "acme/other"}],
-             "maintainers": [MAINTAINER]}
+             "maintainers": [f"github:{MAINTAINER}", f"gitee:{MAINTAINER}"]}
 NOTIFY = {"channels": {"team": {"kind": "webhook", "url": "https://hooks.example.org/cobot"}},
           "rules": [{"topics": ["campaign", "badge"], "channels": ["team"]}]}
 START, END = datetime(2026, 11, 2, 12, tzinfo=UTC), datetime(2026, 11, 30, tzinfo=UTC)

@@ -39,7 +39,7 @@ def sections(now: datetime) -> dict[str, Any]:
     ahead, so that none has fallen due since the camp started three days ago, whatever day the tests run."""
     day = timedelta(days=1)
     return {
-        "community": {"name": "Rocket", "maintainers": [MAINTAINER],
+        "community": {"name": "Rocket", "maintainers": [f"github:{MAINTAINER}", f"gitee:{MAINTAINER}"],
                       "repos": [{"platform": "github", "name": "acme/rocket"},
                                 {"platform": "github", "name": "acme/engine"}]},
         "welcome": {"enabled": False},

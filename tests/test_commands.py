@@ -39,7 +39,8 @@ class Conversation:
 
 @pytest.fixture
 def harness(make_harness):
-    return make_harness(commands={"roles": [{"where": "acme", "triagers": [TRIAGER]}]}, notify=NOTIFY)
+    return make_harness(commands={"roles": [{"where": "acme", "triagers": [f"github:{TRIAGER}", f"gitee:{TRIAGER}"]}]},
+                        notify=NOTIFY)
 
 
 @pytest.fixture
@@ -159,7 +160,8 @@ def test_label_refused_and_malformed(talk):
 
 
 def test_label_outside_the_allowed_list_is_named_and_the_rest_added(make_harness):
-    talk = Conversation(make_harness(commands={"roles": [{"triagers": [TRIAGER]}], "labels": ["bug", "docs"]}))
+    talk = Conversation(make_harness(commands={"roles": [{"triagers": [f"github:{TRIAGER}", f"gitee:{TRIAGER}"]}],
+                                               "labels": ["bug", "docs"]}))
     rows = talk.say(TRIAGER, "/label BUG urgent")
     assert kinds(rows) == ["label", "comment"] and rows[0].payload["labels"] == ["bug"]
     assert "`urgent` cannot be added here (the others were)" in reply_of(rows)
@@ -317,7 +319,7 @@ def test_redelivery_and_replay_change_nothing_twice(harness):
 
 
 def test_gitee_commands_reply_in_the_repos_language(make_harness):
-    harness = make_harness(community={"maintainers": [MAINTAINER],
+    harness = make_harness(community={"maintainers": [f"github:{MAINTAINER}", f"gitee:{MAINTAINER}"],
                                       "repos": [{"platform": "gitee", "name": "kit101/drone-yml-test",
                                                  "language": "zh"}]})
     payload = json.loads(shared_fixture("gitee", "note-1.json").read_text())
@@ -327,10 +329,11 @@ def test_gitee_commands_reply_in_the_repos_language(make_harness):
     payload["issue"]["state"] = "open"
     harness.deliver("Note Hook", payload, platform="gitee")
     rows = harness.rows(OutboxAction)
-    assert kinds(rows) == ["assign", "comment", "comment"]
+    assert kinds(rows) == ["assign", "comment"]  # one reply answers both commands
     assert rows[0].payload["logins"] == [MAINTAINER] and rows[0].platform == "gitee"
-    claimed, one_assignee = (row.payload["body"] for row in rows[1:])
+    claimed, one_assignee = rows[1].payload["body"].split("</details>")[:2]
     assert claimed.startswith(f"@{MAINTAINER}：这个 Issue 已分配给你") and "回复[这条评论]" in claimed
+    assert "> /claim" in claimed and "> /assign @kit101 @zhangsan" in one_assignee
     assert "Gitee 的 Issue 只能有一个负责人" in one_assignee and "`/assign @kit101`" in one_assignee
 
 

@@ -31,7 +31,7 @@ def forge_harness(make_settings, clock, forge):
     settings = make_settings(
         github={"token": GITHUB_TOKEN, "api_url": f"{forge.base_url}/github", "writes_per_second": 100},
         gitee={"token": GITEE_TOKEN, "api_url": f"{forge.base_url}/gitee/api/v5", "writes_per_second": 100},
-        commands={"roles": [{"where": "github:acme/rocket", "triagers": ["tina-triage"]}],
+        commands={"roles": [{"where": "github:acme/rocket", "triagers": ["github:tina-triage"]}],
                   "permission_cache_seconds": 600},
         inbox={"retry_base_seconds": 30, "retry_max_seconds": 60})
     harness = Harness(settings, clock)

@@ -1,10 +1,19 @@
-"""`cobot demo`, run as a newcomer runs it: a fresh SQLite file, the server, the demo stream, a summary."""
+"""`cobot demo`, run as a newcomer runs it: a fresh SQLite file, the server, the demo stream, a summary; served on, a
+private dashboard the printed token logs in to."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import signal
 import subprocess
 import sys
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
 
 from bot.store.db import Database
 from bot.store.tables import Contributor, Delivery, OutboxAction, Thread
@@ -35,3 +44,67 @@ def test_demo_runs_the_whole_pipeline_without_tokens(tmp_path):
     assert count(db, Contributor, Contributor.is_bot) == 2
     assert count(db, Thread, Thread.state == "merged") == 4
     db.dispose()
+
+
+def test_the_demo_dashboard_is_private_and_the_demo_prints_how_to_log_in(tmp_path):
+    """As the README's first command leaves it: serving on, its dashboard private like every cobot's, the address,
+    the login page and a token made for this run printed; the token logs in, nothing else does."""
+    env = {**os.environ, "COLUMNS": "80", "COBOT_DASHBOARD_TOKEN": "a-token-of-the-environment-never-used"}
+    demo = subprocess.Popen([sys.executable, "-m", "bot", "demo", "--db", str(tmp_path / "demo.db"), "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd=tmp_path)
+    watchdog = threading.Timer(120, demo.kill)
+    watchdog.start()
+    try:
+        assert demo.stdout is not None
+        printed: list[str] = []
+        for line in demo.stdout:
+            printed.append(line.rstrip("\n"))
+            if line.startswith("Press Ctrl-C to stop."):
+                break
+        notice = printed[next(n for n, line in enumerate(printed) if line.startswith("The dashboard: ")):]
+        base = re.fullmatch(r"The dashboard: (http://127\.0\.0\.1:\d+)/ \(private, as every cobot dashboard is by "
+                            r"default\)\. Open", notice[0])[1]
+        assert notice[1] == f"  {base}/login?next=%2F"
+        token = notice[3].strip()
+        assert len(token) >= 32 and notice[4] == (f"Scripts send it as a bearer token: curl -H 'Authorization: "
+                                                  f"Bearer {token}' {base}/api/overview")
+
+        assert fetch(f"{base}/api/overview")[0] == 401
+        status, headers, _ = fetch(f"{base}/operations")
+        assert (status, urllib.parse.unquote(headers["Location"])) == (303, "/login?next=/operations")
+        bearer = {"Authorization": f"Bearer {token}"}
+        assert fetch(f"{base}/api/overview", headers={"Authorization": "Bearer a-token-of-the-environment-never-used"}
+                     )[0] == 401
+        status, _, overview = fetch(f"{base}/api/overview", headers=bearer)
+        assert status == 200 and json.loads(overview)["community"] == "Lumen AI"
+        status, headers, _ = fetch(f"{base}/login", data={"token": token, "next": "/"})
+        assert (status, headers["Location"]) == (303, "/")
+        cookie = headers["Set-Cookie"].split(";", 1)[0]
+        assert "Secure" not in headers["Set-Cookie"]  # http://127.0.0.1: a browser keeps it
+        status, _, page = fetch(f"{base}/contributors", headers={"Cookie": cookie})
+        assert status == 200 and "priya-k" in page
+        status, _, issuer = fetch(f"{base}/badges/issuer")  # badge documents name the demo's own address
+        assert status == 200 and json.loads(issuer)["id"] == f"{base}/badges/issuer"
+    finally:
+        watchdog.cancel()
+        demo.send_signal(signal.SIGINT)
+        try:
+            demo.wait(30)
+        except subprocess.TimeoutExpired:
+            demo.kill()
+            demo.wait()
+
+
+def fetch(url: str, headers: dict[str, str] | None = None, data: dict[str, str] | None = None
+          ) -> tuple[int, Any, str]:
+    """One request, redirects not followed: the status, the headers and the body."""
+    class Stay(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any) -> None:
+            return None
+    request = urllib.request.Request(url, headers=headers or {},
+                                     data=urllib.parse.urlencode(data).encode() if data else None)
+    try:
+        with urllib.request.build_opener(Stay).open(request, timeout=30) as answer:
+            return answer.status, answer.headers, answer.read().decode()
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.headers, refused.read().decode()

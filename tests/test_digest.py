@@ -30,7 +30,7 @@ from tests.test_notifier_email import Recorder, free_port
 MONDAY = datetime(2026, 11, 16, tzinfo=UTC)  # the week reported on: Monday 16 to Sunday 22 November
 DIGEST = {"name": "weekly", "kind": "digest", "title": "Rocket weekly", "start": "2026-11-01T00:00:00Z",
           "weekday": "monday", "time": "09:00", "top": 3}
-COMMUNITY = {"name": "Rocket", "maintainers": ["maintainer-max"],
+COMMUNITY = {"name": "Rocket", "maintainers": ["github:maintainer-max", "gitee:maintainer-max"],
              "repos": [{"platform": "github", "name": "acme/rocket"}, {"platform": "github", "name": "acme/docs"}]}
 
 
@@ -227,8 +227,12 @@ def test_preview_on_the_command_line(seeded, tmp_path: Path):
     assert unknown.exit_code == 1 and "no digest campaign named 'nope'" in unknown.output
 
 
-async def test_the_chart_of_a_past_week_is_served(aiohttp_client, seeded):
-    client = await aiohttp_client(create_app(seeded.settings, seeded.clock, run_workers=False))
+async def test_the_chart_of_a_past_week_is_served(aiohttp_client, make_harness, clock):
+    """(More in tests/test_digest_charts_web.py: which weeks, the store, the worker, the queue, the keys.)"""
+    clock.now = MONDAY + timedelta(days=7, hours=9)
+    harness = make_harness(community=COMMUNITY, campaigns=[DIGEST], dashboard={"public": True})
+    seed(harness)
+    client = await aiohttp_client(create_app(harness.settings, clock, run_workers=False))
     response = await client.get("/digests/weekly/2026-W47.png")
     assert response.status == 200 and response.content_type == "image/png"
     assert (await response.read()).startswith(b"\x89PNG")

@@ -174,3 +174,27 @@ def test_what_a_failing_handler_wrote_is_rolled_back_with_it(harness):
     pipeline.process_due()
     assert harness.rows(Milestone, Milestone.kind == "written-then-failed") == []
     assert len(harness.rows(Thread)) == 1  # tracking's work stands
+
+
+async def test_a_delivery_the_database_refuses_costs_only_itself(aiohttp_client, settings):
+    """Deliveries that arrive together are stored in one transaction; when the database refuses one of them (here a
+    key it cannot hold: not UTF-8 for SQLite, too long for PostgreSQL), the others are stored one by one."""
+    import asyncio
+
+    from bot.inbox import Incoming
+    from bot.platforms.base import Received
+
+    client = await aiohttp_client(create_app(settings, run_workers=False))
+    writer = client.app[COBOT].writer
+
+    def incoming(key: str) -> Incoming:
+        return Incoming("github", Received(key=key, event="issues", action="opened", is_ping=False,
+                                           headers={"X-GitHub-Delivery": "x"}, body=b"{}"))
+
+    items = [incoming(f"good-{n}") for n in range(10)] + [incoming("\udcff" + "k" * 300)] + [
+        incoming(f"good-{n}") for n in range(10, 20)]
+    results = await asyncio.gather(*(writer.store(item) for item in items), return_exceptions=True)
+
+    assert [isinstance(result, int) for result in results] == [True] * 10 + [False] + [True] * 10
+    assert isinstance(results[10], Exception)
+    assert count(client.app[COBOT].db, Delivery) == 20

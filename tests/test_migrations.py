@@ -48,3 +48,16 @@ def test_replicas_starting_together_migrate_once(make_settings):
     finally:
         with psycopg.connect(plain, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_the_migrations_make_the_schema_the_tables_describe(db):
+    """Every table, column, index and constraint of bot/store/tables.py is made by a migration, and nothing else
+    (APScheduler's own table aside): a model changed without its migration fails here, on both databases."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    for store in {db.url: db, db.inbox.url: db.inbox}.values():
+        with store.engine.connect() as connection:
+            differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+        assert [found for found in differences if "apscheduler" not in str(found)] == []

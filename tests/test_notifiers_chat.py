@@ -138,10 +138,10 @@ async def test_slack_posts_block_kit_with_the_bot_token(servers: ChatServers, ht
     assert request.body["text"].startswith("New contributor\n\n*alice* opened")
     assert request.body["blocks"] == [
         {"type": "header", "text": {"type": "plain_text", "emoji": True, "text": "New contributor"}},
-        {"type": "section", "text": {"type": "mrkdwn", "text":
+        {"type": "section", "text": {"type": "mrkdwn", "verbatim": True, "text":
             "*alice* opened her first PR: <https://example.org/pr/1|Fix typo>\n\nSay hello!"}},
-        {"type": "section", "fields": [{"type": "mrkdwn", "text": "*Repo*\nacme/widgets"},
-                                       {"type": "mrkdwn", "text": "*Labels*\ngood first issue"}]},
+        {"type": "section", "fields": [{"type": "mrkdwn", "verbatim": True, "text": "*Repo*\nacme/widgets"},
+                                       {"type": "mrkdwn", "verbatim": True, "text": "*Labels*\ngood first issue"}]},
         {"type": "actions", "elements": [{"type": "button", "action_id": "open_link", "url": "https://example.org/pr/1",
                                           "text": {"type": "plain_text", "text": "Open"}}]},
     ]

@@ -374,3 +374,24 @@ async def test_campaign_without_a_verb_or_with_too_many_words_gets_the_usage(cam
     for text in ("campaign", "campaign show slack-hack now"):
         answer = await campaign_slack(text)
         assert answer.startswith(expected["arity"]) and "`/cobot campaign list|show NAME`" in answer
+
+
+
+async def test_a_task_title_reaches_slack_as_text_not_a_link_or_a_mention(aiohttp_client, make_settings, clock):
+    """Anyone who files an issue picks its title: `/cobot campaign show`, which a member may post in a channel,
+    quotes a hackathon task's title without a live link or a channel-wide mention (issue 15, item 6)."""
+    from tests.helpers import Harness
+
+    settings = make_settings(slack={"signing_secret": SIGNING_SECRET}, community={"repos": CAMPAIGN_REPOS},
+                             campaigns=SLACK_CAMPAIGNS, welcome={"enabled": False})
+    harness = Harness(settings, clock)
+    payload = issue_event("opened", 1, "maintainer-max", created="2026-10-27T10:00:00Z", labels=("hackathon",))
+    payload["issue"]["title"] = "<!channel> [click](https://evil.example) <https://evil.example|here> *bold*"
+    harness.deliver("issues", payload)
+    harness.close()
+    client = await aiohttp_client(create_app(settings, clock, run_workers=False))
+    body = form("campaign show slack-hack")
+    said = (await answer_of(await client.post("/slack/commands", data=body,
+                                              headers=signed(body, int(clock().timestamp())))))["text"]
+    assert "click" in said and "evil.example" in said
+    assert "<!" not in said and "<http" not in said  # Slack's mentions and links: `<!channel>`, `<url|text>`

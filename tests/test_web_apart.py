@@ -105,7 +105,7 @@ async def test_a_worker_left_idle_ends_and_the_next_read_starts_another(db, sett
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_the_worker_of_a_server_killed_outright_does_not_outlive_it(tmp_path, database_url):
     config = tmp_path / "config.toml"
-    config.write_text('[community]\nname = "Killed"\n')
+    config.write_text('[community]\nname = "Killed"\n[dashboard]\npublic = true\n')  # read by a visitor below
     port = free_port()
     server = start_server(config, port, database_url)
     try:

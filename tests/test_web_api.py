@@ -547,6 +547,45 @@ async def test_closing_a_campaign_dry_then_for_real(client, spec, world):
     assert refused["error"] == "dry_run: true or false"
 
 
+NOT_A_BOOLEAN = "dry_run: true or false"
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ({"dry_run": None}, NOT_A_BOOLEAN),  # once: closed for real
+    ({"dry_run": 0}, NOT_A_BOOLEAN), ({"dry_run": 1}, NOT_A_BOOLEAN), ({"dry_run": "true"}, NOT_A_BOOLEAN),
+    ({"dry_run": "false"}, NOT_A_BOOLEAN), ({"dry_run": []}, NOT_A_BOOLEAN), ({"dry_run": {}}, NOT_A_BOOLEAN),
+    ({"dryrun": True}, "dryrun: not a field of this body (its fields are dry_run)"),  # misspelt: once, for real
+    ({"dry-run": True}, "dry-run: not a field of this body (its fields are dry_run)"),
+    ({"dry_run": True, "force": True}, "force: not a field of this body (its fields are dry_run)"),
+    ([True], "body: a JSON object is needed"),
+])
+async def test_closing_with_a_body_not_as_described_closes_nothing(client, spec, world, body, message):
+    refused = await call(client, spec, "POST", "/api/campaigns/hack/close", "/api/campaigns/{name}/close", 400,
+                         headers=BEARER, json=body)
+    assert refused["error"] == message
+    assert world.harness.rows(CampaignState) == []
+    listed = await call(client, spec, "GET", "/api/campaigns")
+    assert [(c["name"], c["status"]) for c in listed["items"]][0] == ("hack", "running")
+
+
+async def test_every_action_body_is_parsed_as_strictly(client, spec, world):
+    refused = await call(client, spec, "POST", "/api/badges/award", status=400, headers=BEARER,
+                         json={"badge": "docs-hero", "user": "bob", "resaon": "typo"})
+    assert refused["error"] == "resaon: not a field of this body (its fields are badge, user, reason)"
+    done = await call(client, spec, "POST", "/api/badges/award", headers=BEARER,
+                      json={"badge": "docs-hero", "user": "bob", "reason": None})  # documented as nullable
+    assert (done["new"], done["reason"]) == (True, None)
+    for path, template in ((f"/api/deliveries/{world.failed_delivery}/replay", "/api/deliveries/{delivery_id}/replay"),
+                           (f"/api/outbox/{world.failed_action}/retry", "/api/outbox/{action_id}/retry"),
+                           ("/api/sessions/revoke", "/api/sessions/revoke")):
+        refused = await call(client, spec, "POST", path, template, 400, headers=BEARER, json={"dry_run": True})
+        assert refused["error"] == "dry_run: not a field of this body (it takes none)"
+        await call(client, spec, "POST", path, template, 400, headers=BEARER, data=b"dry_run=true",
+                   skip_auto_headers=["Content-Type"])
+    assert world.harness.rows(Delivery, Delivery.id == world.failed_delivery)[0].status == "failed"
+    assert world.harness.rows(OutboxAction, OutboxAction.id == world.failed_action)[0].status == "failed"
+
+
 # -- who may read ------------------------------------------------------------------------------------------------
 
 READS = ["/api/overview", "/api/contributors", "/api/contributors/alice", "/api/leaderboard", "/api/campaigns",

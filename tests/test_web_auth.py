@@ -59,7 +59,7 @@ async def close_campaign(client: Any, **kwargs: Any) -> int:
 
 async def test_the_token_starts_a_session_in_a_signed_cookie(client, clock):
     assert await session_of(client) == {"logged_in": False, "via": None, "expires_at": None, "csrf_token": None,
-                                        "public": True}
+                                        "public": False}
     response = await client.post("/login", data={"token": TOKEN})
     assert response.status == 200
     found = await response.json()
@@ -126,7 +126,7 @@ async def test_without_a_token_nobody_can_log_in(aiohttp_client, make_settings, 
     response = await client.post("/api/campaigns/none/close")
     assert (await response.json())["error"] == ("a login is needed, and nobody can log in: no dashboard token is "
                                                 "configured")
-    assert (await client.get("/api/overview")).status == 200  # reads stay public
+    assert (await client.get("/api/overview")).status == 401  # private by default: nobody reads either
 
 
 # -- the cookie ------------------------------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 a SQLite store filled through the real pipeline (tests/test_web_pages.py's community, with a delivery that failed
 during an outage), driven in Debian's headless Chromium by Playwright. Log in with the token, open every page,
 switch to Chinese and back, replay the failed delivery with its button and see it processed; the overview's
-screenshot is kept as artifacts/overview.png. Skipped where Chromium or Playwright is missing."""
+screenshot is kept as artifacts/overview.png. The login page's "Back" link, and the redirect after logging in, lead
+to this site for any `next` (Hypothesis), as Chromium itself reads them. Skipped where Chromium or Playwright is
+missing."""
 
 from __future__ import annotations
 
@@ -10,14 +12,19 @@ import asyncio
 import shutil
 import struct
 import threading
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import pytest
 from aiohttp import web
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from bot.app import create_app
 from bot.clock import FakeClock
@@ -25,6 +32,7 @@ from bot.config import settings_from_mapping
 from bot.store.tables import Delivery, Thread
 from tests.helpers import GITEE_SECRET, GITHUB_SECRET, Harness
 from tests.test_web_pages import TOKEN, World, fill, sections
+from tests.test_web_redirects import ELSEWHERE
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -223,3 +231,93 @@ def test_a_screenshot_of_the_overview(site: Site) -> None:
     width, height = struct.unpack(">II", data[16:24])
     assert width == 1280 and 900 <= height <= 6000, (width, height)
     assert 20_000 <= len(data) <= 5_000_000, len(data)
+
+
+# -- where `next` leads (issue 15, item 14) ------------------------------------------------------------------------
+
+HOSTILE_NEXT = ["/\t/evil.example", "/\n/evil.example", "/%09/evil.example", "//evil.example", "/\\evil.example",
+                "/%2F/evil.example", "/%5C/evil.example", "https://evil.example/", "/\u3000/evil.example",
+                "\t//evil.example"]
+
+
+def maintainer_context(site: Site) -> tuple[Any, Any, list[str]]:
+    """A browser of its own, logged in, that goes nowhere but this site: every request elsewhere is recorded and
+    refused."""
+    context = site.page.context.browser.new_context()
+    elsewhere: list[str] = []
+
+    def only_here(route: Any) -> None:
+        if route.request.url.startswith(site.url + "/"):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+    context.route("**/*", only_here)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(site.url + "/login?lang=en")
+    page.get_by_label("Token").fill(TOKEN)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(site.url + "/")
+    return context, page, elsewhere
+
+
+def test_the_back_link_of_the_login_page_never_leaves_this_site(site: Site) -> None:
+    context, page, elsewhere = maintainer_context(site)
+    try:
+        for given in HOSTILE_NEXT:
+            page.goto(f"{site.url}/login?lang=en&next={quote(given, safe='')}")
+            back = page.get_by_role("link", name="Back")
+            assert back.evaluate("a => a.href") == site.url + "/", given  # as Chromium reads the link
+            back.click()
+            page.wait_for_url(site.url + "/")
+        assert elsewhere == []
+        page.goto(f"{site.url}/login?lang=en&next={quote('/leaderboard?days=7', safe='')}")
+        page.get_by_role("link", name="Back").click()  # a path of this site is kept
+        page.wait_for_url(site.url + "/leaderboard?days=7")
+    finally:
+        context.close()
+
+
+def location_after_login(site: Site, given: str) -> str:
+    """Where `POST /login` with the right token and `next` sends the browser (its Location; none: its answer)."""
+    body = urlencode({"token": TOKEN, "next": given}).encode()
+    request = urllib.request.Request(site.url + "/login", data=body, method="POST")
+
+    class Stay(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any) -> None:
+            return None
+    try:
+        with urllib.request.build_opener(Stay).open(request, timeout=10) as answer:
+            answer.read()
+            return answer.headers.get("Location") or "/login"
+    except urllib.error.HTTPError as redirected:
+        redirected.read()
+        return redirected.headers.get("Location") or "/login"
+
+
+def test_any_next_leads_to_this_site_as_chromium_reads_it(site: Site) -> None:
+    """Hypothesis: for any `next`, the login page's Back link and the redirect after logging in lead to this site,
+    as Chromium's own URL parser resolves them."""
+    context, page, elsewhere = maintainer_context(site)
+    pieces = st.sampled_from(["/", "//", "\\", "\t", "\n", "\r", " ", "%2F", "%5C", "%09", "%0a", "%252F", ".", "..",
+                              "@", ":", "?", "#", "evil.example", "https:", "\u3000", "\u200b", "\x00", "\x1f"])
+    nexts = st.one_of(ELSEWHERE, st.lists(pieces, min_size=1, max_size=8).map("".join), st.text(max_size=16))
+
+    @given(drawn=nexts)
+    @example(drawn="/\t/evil.example")  # the finding: Chromium drops the tab, and `//evil.example` is another site
+    @example(drawn="/%09/evil.example")
+    @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    def stays(drawn: str) -> None:
+        page.goto(f"{site.url}/login?lang=en&next={quote(drawn, safe='')}")
+        origin = page.get_by_role("link", name="Back").evaluate("a => new URL(a.href).origin")
+        assert origin == site.url, drawn
+        location = location_after_login(site, drawn)
+        assert page.evaluate("where => new URL(where, document.baseURI).origin", location) == site.url, (
+            drawn, location)
+
+    try:
+        stays()
+        assert elsewhere == []
+    finally:
+        context.close()

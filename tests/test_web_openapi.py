@@ -99,8 +99,12 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
             pytest.skip("PostgreSQL tests run when COBOT_TEST_POSTGRES_URL is set (.ci/run sets it)")
         url = request.getfixturevalue("postgres_database")
         _empty_tables(url)
+    # the fuzzing sends wrong credentials by the hundred, all from 127.0.0.1: not throttled here (it has tests of its
+    # own, tests/test_web_login_limits.py), so that every answer is the operation's own
     config = {"database": {"url": url}, "github": {"webhook_secret": GITHUB_SECRET},
-              "gitee": {"webhook_secret": GITEE_SECRET}, **sections(NOW, cache_seconds=60)}
+              "gitee": {"webhook_secret": GITEE_SECRET},
+              **sections(NOW, cache_seconds=60, failed_logins_per_minute=10_000,
+                         failed_logins_per_minute_overall=100_000)}
     clock = FakeClock(NOW)
     harness = Harness(settings_from_mapping(config, "test", env={}), clock)
     try:

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from bot.app import create_app
-from bot.store.tables import Activity, BadgeAward, Delivery, OutboxAction, Thread
+from bot.store.tables import Activity, BadgeAward, CampaignState, Delivery, OutboxAction, Thread
 from bot.web.charts import activity_chart, step_for
 from bot.web.i18n import TEXTS, Texts
 from campaigns.runner import CampaignRunner
@@ -619,6 +619,30 @@ async def test_a_maintainer_closes_a_campaign_after_a_dry_run(client, world):
     assert response.url.path == "/campaigns/hack" and "The campaign is closed." in closed.text
     assert "ended (closed early)" in closed.text and not closed.forms("/close")
     assert (await client.post(form["action"], data={})).status == 403
+
+
+async def test_a_campaign_is_closed_from_the_form_only_by_a_value_that_says_so(client, world):
+    page = await login(client, "/campaigns/hack?lang=en")
+    for value in ("null", "yes", "1", "", "True"):
+        response = await client.post("/campaigns/hack/close", data={"csrf_token": page.csrf(), "dry_run": value})
+        assert response.status == 400, value
+        assert "dry_run: on, true or false" in Page(await response.text()).text
+    assert world.harness.rows(CampaignState) == []
+    response = await client.post("/campaigns/hack/close", data={"csrf_token": page.csrf(), "dry_run": "false"})
+    assert "The campaign is closed." in Page(await response.text()).text
+
+
+async def test_the_login_form_says_when_failed_logins_are_throttled(client, world):
+    for _ in range(10):
+        response = await client.post("/login", data={"token": "wrong-token-wrong-token", "next": "/operations"})
+        assert response.url.path == "/login"
+    response = await client.post("/login?lang=en", data={"token": TOKEN, "next": "/operations"},
+                                 allow_redirects=False)
+    assert (response.status, response.headers["Retry-After"]) == (429, "6")
+    page = Page(await response.text())
+    assert "Too many failed logins: try again in 6 seconds." in page.text and "That token" not in page.text
+    assert page.find("input", name="next")[0]["value"] == "/operations"
+    assert "default-src 'none'" in response.headers["Content-Security-Policy"]
 
 
 async def test_the_login_form_refuses_a_wrong_token_and_logging_out_ends_the_session(client, world):

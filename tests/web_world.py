@@ -17,16 +17,17 @@ def stamp(moment: datetime) -> str:
 
 
 def sections(now: datetime, token: str, notify: dict[str, Any], **dashboard: Any) -> dict[str, Any]:
-    """Rocket's configuration: acme/rocket, alice linked to ali on Gitee, no welcome, `notify`, the dashboard with
-    `token` and nothing kept (unless `dashboard` says otherwise), and a campaign of each kind running (the digest's
+    """Rocket's configuration: acme/rocket, alice linked to ali on Gitee, no welcome, `notify`, the dashboard public,
+    with `token` and nothing kept (unless `dashboard` says otherwise), and a campaign of each kind running (the digest's
     first one due in two days)."""
     return {
-        "community": {"name": "Rocket", "maintainers": [MAINTAINER],
+        "community": {"name": "Rocket", "maintainers": [f"github:{MAINTAINER}", f"gitee:{MAINTAINER}"],
                       "repos": [{"platform": "github", "name": "acme/rocket"}],
                       "identities": [{"name": "Alice", "github": "alice", "gitee": "ali"}]},
         "welcome": {"enabled": False},
         "notify": notify,
-        "dashboard": {"token": token, "cache_seconds": 0, **dashboard},
+        # public: these tests read pages and the API as a visitor would (the private default has tests of its own)
+        "dashboard": {"token": token, "cache_seconds": 0, "public": True, **dashboard},
         "campaigns": [
             {"name": "hack", "kind": "hackathon", "title": "Rocket Hackathon", "start": stamp(now - 3 * DAY),
              "end": stamp(now + 4 * DAY), "repos": ["github:acme/rocket"]},

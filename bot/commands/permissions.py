@@ -2,7 +2,9 @@
 
 A person's role on a repo is the higher of two: what `[[commands.roles]]` (and `community.maintainers`, who are
 maintainers everywhere) grant, and what the forge says of their permission on the repo (admin, maintain and write
-make a maintainer, triage a triager). The forge is asked only when config does not already allow the command,
+make a maintainer, triage a triager). Config grants name an account on one forge (`github:mei-lin`) or a linked
+identity (`[[community.identities]]`), never a bare login: whoever registers `mei-lin` on another forge gets
+nothing (`Settings.names_account`). The forge is asked only when config does not already allow the command,
 and its answer is kept for `commands.permission_cache_seconds` in the `forge_role` table.
 """
 
@@ -26,23 +28,26 @@ FORGE_ROLE = ForgeRole.__table__  # type: ignore[attr-defined]
 
 
 def config_role(settings: Settings, platform: str, repo: str, login: str) -> Role:
-    """The role config grants `login` on `repo` (contributor when it grants none)."""
-    lowered = login.lower()
-    if lowered in {name.lower() for name in settings.community.maintainers}:
+    """The role config grants the account `platform:login` on `repo` (contributor when it grants none)."""
+    if settings.names_account(settings.community.maintainers, platform, login):
         return Role.MAINTAINER
     role = Role.CONTRIBUTOR
     for grant in settings.commands.roles:
         if not grant.covers(platform, repo):
             continue
-        if lowered in {name.lower() for name in grant.maintainers}:
+        if settings.names_account(grant.maintainers, platform, login):
             return Role.MAINTAINER
-        if lowered in {name.lower() for name in grant.triagers}:
+        if settings.names_account(grant.triagers, platform, login):
             role = Role.TRIAGER
     return role
 
 
-def is_blocked(settings: Settings, login: str) -> bool:
-    return login.lower() in {name.lower() for name in settings.commands.blocked}
+def is_blocked(settings: Settings, login: str, platform: str | None = None) -> bool:
+    """Whether `commands.blocked` names the account (`github:login`), or its login on every forge (a bare login:
+    blocking errs on the side of doing less)."""
+    lowered = login.lower()
+    names = (lowered, f"{platform}:{lowered}") if platform else (lowered,)
+    return any(name.lower() in names for name in settings.commands.blocked)
 
 
 class RoleResolver:

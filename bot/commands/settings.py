@@ -6,8 +6,8 @@
 
     [[commands.roles]]
     where = "lumen-ai"                # "*", an owner, or "owner/repo"; "github:" or "gitee:" in front for one forge
-    maintainers = ["mei-lin"]
-    triagers = ["kenji-w"]
+    maintainers = ["github:mei-lin"]  # an account on one forge, or the name of a [[community.identities]] entry
+    triagers = ["gitee:kenji-w", "zhangwei"]
 
     [commands.require]                # who may run a command, when not its default
     close = "maintainer"
@@ -29,6 +29,24 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 RoleName = Literal["contributor", "triager", "maintainer"]
 LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,98}[A-Za-z0-9_])?(?:\[bot\])?$")
+FORGES = ("github", "gitee")
+
+
+def grantee_problem(value: str, identities: set[str]) -> str | None:
+    """What is wrong with `value` as someone a role is granted to (None: nothing). A grant names one account on
+    one forge (`github:mei-lin`) or a person (the name of a `[[community.identities]]` entry, lower-cased in
+    `identities`): a bare login would grant the same rights to whoever registers that login on another forge."""
+    forge, colon, login = value.partition(":")
+    if colon:
+        if forge.lower() not in FORGES:
+            return f"{value!r}: unknown forge {forge!r} (write {' or '.join(f'{name}:LOGIN' for name in FORGES)})"
+        if not LOGIN.match(login):
+            return f"{value!r}: {login!r} is not a user name"
+        return None
+    if value.lower() in identities:
+        return None
+    return (f"{value!r} names no forge: write github:{value} or gitee:{value} (the account on that forge), or the "
+            "name of a [[community.identities]] entry (that person's linked accounts)")
 
 
 class Role(IntEnum):
@@ -91,6 +109,14 @@ class CommandSettings(Section):
     help_wanted_label: str = "help wanted"
     leaderboard_days: int = Field(30, ge=1)
     leaderboard_size: int = Field(10, ge=1, le=100)
+    # what one comment, and one person, may ask of cobot (anyone can comment: each is a reply and forge writes)
+    max_per_comment: int = Field(10, ge=1, le=50)  # commands run from one comment; the reply says the rest were not
+    max_arguments: int = Field(10, ge=1, le=100)  # arguments of one command (the labels of a /label, ...)
+    max_argument_length: int = Field(100, ge=16, le=1000)  # characters of one argument
+    per_person_per_hour: int = Field(30, ge=0)  # commands a contributor runs in an hour (0: no limit; triagers and
+    #                                             maintainers have none); past it they are ignored, said once
+    max_open_claims: int = Field(3, ge=0)  # issues one person holds through /claim at once, outside hackathons
+    #                                        (0: no limit)
 
     @field_validator("require")
     @classmethod

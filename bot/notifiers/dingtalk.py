@@ -3,6 +3,10 @@
     {"msgtype": "markdown", "markdown": {"title": <title>, "text": "#### <title>\\n\\n<body>\\n\\n- **label**: value
      \\n\\n[Open](<link>)"}}
 
+The text is DingTalk's Markdown rewritten from the notification's (`chat_markdown`): what a person wrote has its
+"<", ">", "[", "]" and "@" before a digit as look-alikes, so it makes no link, image, tag or mobile mention (and
+cobot sends no `at` list: nobody is ever mentioned); links and images are only the Markdown's own, to http(s).
+
 With a signing secret ("加签", the SEC... string) the URL also gets the query parameters `timestamp`
 (milliseconds) and `sign` = base64(HMAC-SHA256(key=secret, message="{timestamp}\\n{secret}")), URL-encoded;
 DingTalk accepts a timestamp within an hour of its clock.
@@ -27,9 +31,10 @@ import aiohttp
 from yarl import URL
 
 from bot.notifiers.base import Notification, Secrets
+from bot.notifiers.escape import chat_escape, safe_link
 from bot.notifiers.http import host_of, post_robot_message, url_secrets
 from bot.notifiers.settings import DingTalkChannel
-from bot.notifiers.text import fields_markdown, link_label
+from bot.notifiers.text import chat_markdown, fields_markdown, link_label, one_line
 
 THROTTLED_DELAY = 600.0  # 130101: "throttled for 10 minutes"
 RATE_LIMIT_DELAY = 60.0
@@ -46,9 +51,11 @@ def dingtalk_sign(secret: str, timestamp: str) -> str:
 
 
 def markdown_message(notification: Notification) -> dict[str, Any]:
-    parts = [f"#### {notification.title}", notification.body, fields_markdown(notification.fields)]
-    if notification.link:
-        parts.append(f"[{link_label(notification.language)}]({notification.link})")
+    parts = [f"#### {chat_escape(one_line(notification.title))}", chat_markdown(notification.body, images=True),
+             fields_markdown(notification.fields)]
+    link = safe_link(notification.link)
+    if link:
+        parts.append(f"[{link_label(notification.language)}]({link})")
     text = "\n\n".join(part for part in parts if part.strip())
     return {"msgtype": "markdown", "markdown": {"title": notification.title, "text": text}}
 

@@ -20,6 +20,10 @@ Headers that matter to recipients and their mail servers:
 - `Auto-Submitted: auto-generated` (RFC 3834) so that vacation responders stay quiet;
 - `Content-Language` from the notification.
 
+What a person wrote stays text: HTML-escaped in the HTML part, whose links and images are only the Markdown's own
+(to http(s) or mailto addresses); the plain-text part spells a link out as "text (url)" and an image as
+"[image: alt] (url)".
+
 Errors: a 4xx reply, a lost or refused connection and a timeout ask to retry (`RetryLater`, delay 0 = the outbox's
 backoff; 60 s for 421 "service not available"); a refused login, a 5xx reply and an untrusted certificate cannot be
 fixed by retrying (`PermanentFailure`). No message ever contains the password.
@@ -34,12 +38,13 @@ import re
 import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from urllib.parse import urlsplit
 
 import aiosmtplib
 
 from bot.notifiers.base import Notification, PermanentFailure, RetryLater, mask
+from bot.notifiers.escape import safe_link
 from bot.notifiers.settings import EmailChannel
+from bot.notifiers.text import Run, inline_runs
 
 __all__ = ["EmailNotifier", "build_message", "markdown_to_html", "markdown_to_text", "message_id"]
 
@@ -186,7 +191,7 @@ def build_message(notification: Notification, settings: EmailChannel) -> EmailMe
 
 def render_text(notification: Notification) -> str:
     """The plain-text part: the title, the body with Markdown links spelled out, the fields, the link."""
-    lines = [notification.title, "", markdown_to_text(notification.body)]
+    lines = [notification.title, "", markdown_to_text(notification.body, notification.language)]
     if notification.fields:
         lines += [""] + [f"{label}: {value}" for label, value in notification.fields]
     if notification.link:
@@ -207,9 +212,10 @@ def render_html(notification: Notification) -> str:
         parts.append(f'<table role="presentation" style="border-collapse:collapse;margin:16px 0">{rows}</table>')
     if notification.link:
         label = html.escape(OPEN_LABEL.get(notification.language, OPEN_LABEL["en"]))
-        if _safe_url(notification.link):
+        link = safe_link(notification.link, SAFE_SCHEMES)
+        if link:
             parts.append(
-                f'<p style="margin:24px 0"><a href="{html.escape(notification.link)}" style="display:inline-block;'
+                f'<p style="margin:24px 0"><a href="{html.escape(link)}" style="display:inline-block;'
                 'padding:10px 18px;background:#2563eb;color:#ffffff;text-decoration:none;border-radius:6px;'
                 f'font-weight:600">{label}</a></p>')
         else:
@@ -221,38 +227,33 @@ def render_html(notification: Notification) -> str:
             f'line-height:1.5;color:#222">\n{body}\n</body></html>\n')
 
 
-# Markdown, the small subset notifications use: **bold**, [text](url), `code`, "- " lists, "> " quotes, line breaks.
-# The inline pattern runs on text that is already HTML-escaped (escaping leaves * [ ] ( ) ` alone), so nothing the
-# body contains can become markup; only the tags written below are ever produced.
-_INLINE = re.compile(r"`(?P<code>[^`\n]+)`|\[(?P<text>[^\]\n]+)\]\((?P<url>[^)\s]+)\)|\*\*(?P<bold>[^\n]+?)\*\*")
-_LIST_ITEM = re.compile(r"^\s*[-*]\s+")
+# Markdown, the small subset notifications use: **bold**, *italic*, ~~strike~~, `code`, [text](url), ![alt](url),
+# "- " lists, "> " quotes, line breaks. Each line is read into runs (bot.notifiers.text, CommonMark) and every run's
+# text is HTML-escaped: only the tags written below are ever produced, links and images only to safe addresses.
+_LIST_ITEM = re.compile(r"^\s*[-*+]\s+")
 _QUOTE = re.compile(r"^\s*>\s?")
-
-
-def _safe_url(url: str) -> bool:
-    """Whether `url` may be a link target: http, https or mailto (never javascript:, data:, ...)."""
-    return urlsplit(url.strip()).scheme.lower() in SAFE_SCHEMES
-
-
-def _inline_escaped(text: str) -> str:
-    """Inline Markdown to HTML, for text that is already escaped."""
-
-    def replace(match: re.Match[str]) -> str:
-        if match["code"] is not None:
-            return f"<code>{match['code']}</code>"
-        if match["bold"] is not None:
-            return f"<strong>{_inline_escaped(match['bold'])}</strong>"
-        label, url = _inline_escaped(match["text"]), match["url"]
-        if _safe_url(html.unescape(url)):
-            return f'<a href="{url}">{label}</a>'
-        return f"{label} ({url})"
-
-    return _INLINE.sub(replace, text)
+_HTML_TAGS = {"bold": "strong", "italic": "em", "strike": "del", "code": "code"}
+IMAGE_WORDS = {"zh": "图片：", "en": "image: "}
 
 
 def inline_to_html(text: str) -> str:
-    """One line of Markdown to HTML: escaped first, then bold, links and code."""
-    return _inline_escaped(html.escape(text))
+    """One line of Markdown to HTML: each run's text escaped, then wrapped in its tag, link or image."""
+    parts = []
+    for run in inline_runs(text):
+        escaped = html.escape(run.text)
+        target = safe_link(run.href, SAFE_SCHEMES) if run.kind == "link" else safe_link(run.href)
+        if run.kind == "link" and target:
+            parts.append(f'<a href="{html.escape(target)}">{escaped}</a>')
+        elif run.kind == "link":
+            parts.append(f"{escaped} ({html.escape(run.href or '')})" if run.href else escaped)
+        elif run.kind == "image" and target:
+            parts.append(f'<img src="{html.escape(target)}" alt="{escaped}" style="max-width:100%">')
+        elif run.kind in _HTML_TAGS:
+            tag = _HTML_TAGS[run.kind]
+            parts.append(f"<{tag}>{escaped}</{tag}>")
+        else:
+            parts.append(escaped)
+    return "".join(parts)
 
 
 def markdown_to_html(text: str) -> str:
@@ -274,7 +275,7 @@ def markdown_to_html(text: str) -> str:
         items.clear()
         quote.clear()
 
-    for line in text.splitlines():
+    for line in text.split("\n"):
         if not line.strip():
             flush()
         elif marker := _LIST_ITEM.match(line):
@@ -293,14 +294,19 @@ def markdown_to_html(text: str) -> str:
     return "\n".join(blocks)
 
 
-def markdown_to_text(text: str) -> str:
-    """Markdown as plain text: `[text](url)` becomes "text (url)" and `**` disappears; the rest reads as it is."""
+def _run_text(run: Run, language: str) -> str:
+    if run.kind == "code":
+        return f"`{run.text}`"
+    if run.kind == "image":
+        word = IMAGE_WORDS.get(language, IMAGE_WORDS["en"])
+        return f"[{word}{run.text}] ({run.href})" if run.href else f"[{word}{run.text}]"
+    if run.kind == "link" and run.href and run.href != run.text:
+        return f"{run.text} ({run.href})"
+    return run.text
 
-    def replace(match: re.Match[str]) -> str:
-        if match["code"] is not None:
-            return match[0]
-        if match["bold"] is not None:
-            return markdown_to_text(match["bold"])
-        return f"{markdown_to_text(match['text'])} ({match['url']})"
 
-    return _INLINE.sub(replace, text).strip()
+def markdown_to_text(text: str, language: str = "en") -> str:
+    """Markdown as plain text: `[text](url)` becomes "text (url)", `![alt](url)` "[image: alt] (url)", emphasis
+    and escapes disappear; headings, list and quote markers read as they are."""
+    lines = ["".join(_run_text(run, language) for run in inline_runs(line)) for line in text.split("\n")]
+    return "\n".join(lines).strip()

@@ -7,6 +7,11 @@
     card:  {"msg_type": "interactive", "card": {"header": {"title": ...}, "elements": [a lark_md div with the body,
             a div with the fields, an action with a button opening the link]}}
 
+What a person wrote cannot mention anyone or make a link: in a `post`, text elements are plain text with "<" and
+"://" as look-alikes (`feishu_text_escape`) and `a` elements are made only from the Markdown's links to http(s)
+addresses; in a card, the lark_md is rewritten from the Markdown with every text escaped (`chat_escape`: no
+`<at id=all>`, no `[text](url)`). Titles are plain text (a post's title, a card's plain_text header).
+
 With a signing secret the body also holds `timestamp` (seconds) and `sign` = base64(HMAC-SHA256(key=
 "{timestamp}\\n{secret}", message="")); Feishu accepts a timestamp within an hour of its clock.
 
@@ -31,9 +36,10 @@ from typing import Any
 import aiohttp
 
 from bot.notifiers.base import Notification, PermanentFailure, Secrets
+from bot.notifiers.escape import chat_escape, feishu_text_escape, safe_link
 from bot.notifiers.http import USER_AGENT, coded_failure, dump, host_of, post, reason, url_secrets
 from bot.notifiers.settings import FeishuChannel
-from bot.notifiers.text import fit, heading, inline_runs, link_label
+from bot.notifiers.text import chat_markdown, fit, heading, inline_runs, link_label
 
 MAX_REQUEST_BYTES = 20_000
 RATE_LIMIT_DELAY = 60.0  # the longest window of the bot's limits (100 a minute)
@@ -56,57 +62,52 @@ def feishu_sign(secret: str, timestamp: str) -> str:
     return base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode()
 
 
+def _text(text: str, style: list[str] | None = None) -> dict[str, Any]:
+    element: dict[str, Any] = {"tag": "text", "text": feishu_text_escape(text)}
+    if style:
+        element["style"] = style
+    return element
+
+
 def _elements(line: str) -> list[dict[str, Any]]:
     title = heading(line)
     if title is not None:
-        return [{"tag": "text", "text": title, "style": ["bold"]}]
+        return [_text("".join(run.text for run in inline_runs(title)), ["bold"])]
     elements: list[dict[str, Any]] = []
     for run in inline_runs(line):
-        if run.kind == "link":
-            elements.append({"tag": "a", "text": run.text, "href": run.href})
-        elif run.kind in _STYLES:
-            elements.append({"tag": "text", "text": run.text, "style": _STYLES[run.kind]})
+        target = safe_link(run.href) if run.kind in ("link", "image") else None
+        if target is not None:
+            elements.append({"tag": "a", "text": feishu_text_escape(run.text), "href": target})
         else:
-            elements.append({"tag": "text", "text": run.text})
+            elements.append(_text(run.text, _STYLES.get(run.kind)))
     return elements or [{"tag": "text", "text": ""}]
 
 
 def post_message(notification: Notification, body: str) -> dict[str, Any]:
     """The `post` message, with `body` in place of the notification's body."""
     paragraphs = [_elements(line) for line in body.split("\n")] if body.strip() else []
-    paragraphs += [[{"tag": "text", "text": f"{label}: ", "style": ["bold"]}, {"tag": "text", "text": value}]
-                   for label, value in notification.fields]
-    if notification.link:
-        paragraphs.append([{"tag": "a", "text": link_label(notification.language), "href": notification.link}])
+    paragraphs += [[_text(f"{label}: ", ["bold"]), _text(value)] for label, value in notification.fields]
+    link = safe_link(notification.link)
+    if link:
+        paragraphs.append([{"tag": "a", "text": link_label(notification.language), "href": link}])
     language = LANGUAGES.get(notification.language, "en_us")
     return {"msg_type": "post",
             "content": {"post": {language: {"title": notification.title, "content": paragraphs}}}}
 
 
-def _lark_md(markdown: str) -> str:
-    """Markdown as a card's lark_md, which has no headings: a heading becomes a bold line."""
-    lines = []
-    for line in markdown.split("\n"):
-        title = heading(line)
-        if title is None:
-            lines.append(line)
-        else:
-            lines.append(f"**{title}**" if title else "")
-    return "\n".join(lines)
-
-
 def card_message(notification: Notification, body: str) -> dict[str, Any]:
     """The `interactive` card message, with `body` in place of the notification's body."""
     elements: list[dict[str, Any]] = []
-    if body.strip():
-        elements.append({"tag": "div", "text": {"tag": "lark_md", "content": _lark_md(body)}})
+    if body.strip():  # lark_md has no headings: a heading becomes a bold line
+        elements.append({"tag": "div", "text": {"tag": "lark_md", "content": chat_markdown(body, headings=False)}})
     if notification.fields:
         elements.append({"tag": "div", "fields": [
-            {"is_short": True, "text": {"tag": "lark_md", "content": f"**{label}**\n{value}"}}
+            {"is_short": True, "text": {"tag": "lark_md", "content": f"**{chat_escape(label)}**\n{chat_escape(value)}"}}
             for label, value in notification.fields]})
-    if notification.link:
+    link = safe_link(notification.link)
+    if link:
         elements.append({"tag": "action", "actions": [
-            {"tag": "button", "type": "primary", "url": notification.link,
+            {"tag": "button", "type": "primary", "url": link,
              "text": {"tag": "plain_text", "content": link_label(notification.language)}}]})
     return {"msg_type": "interactive",
             "card": {"config": {"wide_screen_mode": True},

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from bot.events import Action
 from bot.notifiers.settings import NotifyRule, NotifySettings
-from bot.render import render, render_html
+from bot.render import render, render_html, render_message
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +61,10 @@ def routes(notify: NotifySettings, default_language: str, topic: str, event_kind
 
 def route_notification(action: Action, notify: NotifySettings, default_language: str) -> list[Action]:
     """A `notify` action as one action per routed channel, rendered in that channel's language (none when no
-    rule matches). Each keeps the decision's key with the channel appended, so each channel gets it once."""
+    rule matches): the title as plain text, the body as Markdown in which every value is escaped
+    (`render_message`: what a person wrote is shown, never read as markup), which each channel's notifier then
+    writes in its own syntax. Each keeps the decision's key with the channel appended, so each channel gets it
+    once."""
     topic = action.topic or "event"
     found = routes(notify, default_language, topic, action.event_kind, action.platform, action.repo, action.labels)
     routed = []
@@ -70,7 +73,7 @@ def route_notification(action: Action, notify: NotifySettings, default_language:
         values = dict(action.values)
         if action.template:
             title = render(f"{action.template}_title", route.language, **values)
-            body = render(action.template, route.language, **values)
+            body = render_message(action.template, route.language, **values)
         if action.html_template:
             html = render_html(action.html_template, route.language, **values)
         routed.append(replace(action, key=f"{action.key}@{route.channel}", channel=route.channel,

@@ -6,7 +6,10 @@
     section  the fields, at most 10, each "*label*\\nvalue"
     actions  a button opening the link
 
-and the title and body as plain-text fallback (`text`) for notifications.
+and the title and body as plain-text fallback (`text`) for notifications. Every mrkdwn text object is `verbatim`:
+Slack makes no link of an address and no mention of "@here" or "#channel" in it, so links and mentions come only
+from the `<url|text>` that cobot writes for the Markdown's links; what a person wrote has its "&", "<" and ">"
+escaped (`slack_escape`), so it can make no `<!channel>`, `<@U…>` or `<url|text>` either.
 
 Answers: HTTP 429 waits its Retry-After (Slack allows about one message per second per channel); `ratelimited`,
 Slack's transient errors and 5xx are retried; `invalid_auth`, `channel_not_found` and any other error are final.
@@ -24,6 +27,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.notifiers.base import Notification, PermanentFailure, RetryLater, Secrets
+from bot.notifiers.escape import safe_link, slack_escape
 from bot.notifiers.http import (
     USER_AGENT,
     dump,
@@ -36,7 +40,7 @@ from bot.notifiers.http import (
     url_secrets,
 )
 from bot.notifiers.settings import SlackChannel, SlackWebhookChannel
-from bot.notifiers.text import fit, link_label, slack_escape, slack_mrkdwn, truncate_chars
+from bot.notifiers.text import fit, link_label, slack_mrkdwn, truncate_chars
 
 # Block Kit limits (https://api.slack.com/reference/block-kit/blocks).
 HEADER_CHARS = 150
@@ -67,19 +71,24 @@ def slack_blocks(notification: Notification) -> list[dict[str, Any]]:
                                                   "text": truncate_chars(notification.title, HEADER_CHARS)}})
     body = fit(notification.body, lambda text: len(slack_mrkdwn(text)) <= SECTION_CHARS) or ""
     if body.strip():
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": slack_mrkdwn(body)}})
-    if notification.fields:
+        blocks.append({"type": "section", "text": mrkdwn(slack_mrkdwn(body))})
+    if notification.fields:  # plain text: escaped whole
         blocks.append({"type": "section", "fields": [
-            {"type": "mrkdwn", "text": truncate_chars(f"*{slack_escape(label)}*\n{slack_mrkdwn(value)}", FIELD_CHARS)}
+            mrkdwn(truncate_chars(f"*{slack_escape(label)}*\n{slack_escape(value)}", FIELD_CHARS))
             for label, value in notification.fields[:MAX_FIELDS]]})
-    link = notification.link
+    link = safe_link(notification.link)
     if link and len(link) <= BUTTON_URL_CHARS:
         blocks.append({"type": "actions", "elements": [
             {"type": "button", "action_id": "open_link", "url": link,
              "text": {"type": "plain_text", "text": link_label(notification.language)}}]})
-    elif link:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": slack_escape(link)}]})
+    elif notification.link:
+        blocks.append({"type": "context", "elements": [mrkdwn(slack_escape(notification.link))]})
     return blocks
+
+
+def mrkdwn(text: str) -> dict[str, Any]:
+    """A mrkdwn text object Slack takes as written: no address made a link, no name a mention (`verbatim`)."""
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
 
 
 def fallback_text(notification: Notification) -> str:

@@ -3,7 +3,10 @@
     {"msgtype": "markdown",
      "markdown": {"content": "**<title>**\\n<body>\\n\\n> **label**: value\\n\\n[查看详情](<link>)"}}
 
-WeCom's markdown knows headings, **bold**, [text](url), `code` and "> " quotes (no lists: fields are quotes).
+WeCom's markdown knows headings, **bold**, [text](url), `code` and "> " quotes (no lists: fields are quotes), and
+`<@userid>` mentions: the content is rewritten from the notification's Markdown (`chat_markdown`) with what a person
+wrote escaped (`chat_escape`: "<", ">", "[" and "]" as look-alikes), so it makes no mention, tag or link; links are
+only the Markdown's own, to http(s) addresses (an image becomes a link).
 
 Limits and answers, from WeCom's group-robot guide (developer.work.weixin.qq.com/document/path/91770): the
 content is at most 4096 bytes of UTF-8 (longer is refused with 40058, so the body is cut, ending with "…"); a
@@ -21,9 +24,10 @@ from typing import Any
 import aiohttp
 
 from bot.notifiers.base import Notification, PermanentFailure, Secrets
+from bot.notifiers.escape import chat_escape, safe_link
 from bot.notifiers.http import host_of, post_robot_message, url_secrets
 from bot.notifiers.settings import WeComChannel
-from bot.notifiers.text import fields_markdown, fit, link_label
+from bot.notifiers.text import chat_markdown, fields_markdown, fit, link_label, one_line
 
 MAX_CONTENT_BYTES = 4096
 RATE_LIMIT_DELAY = 60.0  # 20 messages a minute
@@ -34,10 +38,12 @@ HINTS = {93000: "invalid webhook URL: check its key", 40058: "the content is too
 
 def markdown_content(notification: Notification, body: str) -> str:
     """The message's markdown, with `body` in place of the notification's body."""
-    parts = ["\n".join(part for part in (f"**{notification.title}**", body) if part.strip()),
+    title = chat_escape(one_line(notification.title))
+    parts = ["\n".join(part for part in (f"**{title}**" if title else "", chat_markdown(body)) if part.strip()),
              fields_markdown(notification.fields, prefix="> ")]
-    if notification.link:
-        parts.append(f"[{link_label(notification.language)}]({notification.link})")
+    link = safe_link(notification.link)
+    if link:
+        parts.append(f"[{link_label(notification.language)}]({link})")
     return "\n\n".join(part for part in parts if part.strip())
 
 

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from bot.events import Actor, Event
+from bot.platforms.payload import read_json_object, storable
 
 
 class Unauthorized(Exception):
     """The request is not from the forge we share a secret with: 401, nothing stored."""
+
+
+class Replayed(Unauthorized):
+    """A signature that covers no body, seen before with another body: 401, nothing stored."""
 
 
 class InvalidPayload(Exception):
@@ -27,7 +31,10 @@ class InvalidPayload(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Received:
-    """An authenticated delivery, ready to be stored (secrets already removed)."""
+    """An authenticated delivery, ready to be stored (secrets already removed; key, event and action fit their
+    columns, header values are storable text). `nonce`: a digest of a signature that covers no body (Gitee's
+    signing mode signs only a timestamp), remembered with the delivery's key so that it cannot come again with
+    another body."""
 
     key: str
     event: str
@@ -35,6 +42,7 @@ class Received:
     is_ping: bool
     headers: dict[str, str]
     body: bytes
+    nonce: str | None = None
 
 
 Builder = Callable[[dict[str, Any], datetime], list[Event]]
@@ -43,7 +51,14 @@ Builder = Callable[[dict[str, Any], datetime], list[Event]]
 class WebhookPlatform(Protocol):
     name: str
 
-    def authenticate(self, headers: Mapping[str, str], body: bytes, now: datetime) -> None: ...
+    def check_headers(self, headers: Mapping[str, str], now: datetime) -> None:
+        """Everything that can be checked before the body is read (raises Unauthorized): a request without the
+        signature headers, or whose headers alone prove it forged, is refused without reading its body."""
+        ...
+
+    def authenticate(self, headers: Mapping[str, str], body: bytes) -> None:
+        """The rest, once the body is read (raises Unauthorized)."""
+        ...
 
     def accept(self, headers: Mapping[str, str], body: bytes) -> Received: ...
 
@@ -71,9 +86,9 @@ def parse_time(value: Any) -> datetime | None:
 
 
 def keep_headers(headers: Mapping[str, str], names: tuple[str, ...]) -> dict[str, str]:
-    """The headers worth keeping with a delivery (never a token or a signature)."""
+    """The headers worth keeping with a delivery (never a token or a signature), as storable text."""
     lowered = {name.lower(): value for name, value in headers.items()}
-    return {name: lowered[name.lower()] for name in names if name.lower() in lowered}
+    return {name: storable(lowered[name.lower()]) for name in names if name.lower() in lowered}
 
 
 def digest_key(prefix: str, *parts: str) -> str:
@@ -81,10 +96,9 @@ def digest_key(prefix: str, *parts: str) -> str:
 
 
 def load_json_object(body: bytes) -> dict[str, Any]:
-    payload = json.loads(body)
-    if not isinstance(payload, dict):
-        raise ValueError("the body is JSON but not an object")
-    return payload
+    """A stored body's payload (ValueError when it holds no JSON object, or one nested too deeply); lone
+    surrogates read as U+FFFD (see `bot.platforms.payload.read_json_object`)."""
+    return read_json_object(body).payload
 
 
 def translate_by_table(table: Mapping[tuple[str, str | None], Builder], event: str, action: str | None,

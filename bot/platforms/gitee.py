@@ -20,14 +20,16 @@ from bot.platforms.base import (
     actor_or_ghost,
     digest_key,
     keep_headers,
-    load_json_object,
     parse_time,
     translate_by_table,
 )
+from bot.platforms.payload import event_name, read_json_object, short_text, storable
+from bot.platforms.scrub import REMOVED, SecretScrubber
 
 KEPT_HEADERS = ("X-Gitee-Event", "X-Gitee-Ping", "User-Agent", "Content-Type")
 SECRET_BODY_FIELDS = ("password", "sign", "timestamp")
-_SECRET_FIELD_TEXT = re.compile(rb'"(password|sign|timestamp)"\s*:\s*("(?:[^"\\]|\\.)*"|\d+)')
+_SECRET_FIELD_TEXT = re.compile(rb'"(password|sign|timestamp)"\s*:\s*("(?:[^"\\]|\\.)*"?|\d+)')  # to the end, unclosed
+_TIMESTAMP = re.compile(r"[0-9]{1,16}")  # milliseconds
 GITEE_LOGIN_KEYS = ("login", "username", "user_name", "name")
 CLOSED_STATES = {"closed", "rejected"}
 DIFF_COMMENT_KEYS = ("path", "position", "line", "diff_position", "commit_id")  # a note on a line of a PR's diff
@@ -48,50 +50,86 @@ def redact_unparsed(body: bytes) -> bytes:
     return _SECRET_FIELD_TEXT.sub(rb'"\1": "[removed]"', body)
 
 
+def _same(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode())
+
+
 class GiteeWebhooks:
+    """Gitee signs no body: its password, or its signature of a timestamp, is all there is to check, and both are
+    checked from the headers alone. A signature is remembered with the delivery it came with (`Received.nonce`), so
+    that a captured one cannot carry another body inside its window."""
+
     name = "gitee"
 
-    def __init__(self, secret: str, tolerance_seconds: int = 3600) -> None:
+    def __init__(self, secret: str, tolerance_seconds: int = 3600, future_skew_seconds: int = 300) -> None:
         self._secret = secret
         self._tolerance = tolerance_seconds
+        self._skew = future_skew_seconds
+        self._scrub = SecretScrubber(secret)
 
-    def authenticate(self, headers: Mapping[str, str], body: bytes, now: datetime) -> None:
+    def check_headers(self, headers: Mapping[str, str], now: datetime) -> None:
         if not self._secret:
             raise Unauthorized("no Gitee webhook secret is configured (COBOT_GITEE_WEBHOOK_SECRET)")
         token = headers.get("X-Gitee-Token", "")
         if not token:
             raise Unauthorized("missing X-Gitee-Token")
-        if hmac.compare_digest(token.encode(), self._secret.encode()):
+        if _same(token, self._secret):
             return  # password mode
         timestamp = headers.get("X-Gitee-Timestamp", "")
-        if not timestamp.isdigit():
+        if not _TIMESTAMP.fullmatch(timestamp):
             raise Unauthorized("X-Gitee-Token is not the password, and X-Gitee-Timestamp is missing")
-        if not hmac.compare_digest(token.encode(), signature(self._secret, timestamp).encode()):
+        if not _same(token, signature(self._secret, timestamp)):
             raise Unauthorized("X-Gitee-Token matches neither the password nor the signature")
-        if abs(now.timestamp() - int(timestamp) / 1000) > self._tolerance:
-            raise Unauthorized("X-Gitee-Timestamp is more than the allowed time away from now")
+        age = now.timestamp() - int(timestamp) / 1000
+        if age > self._tolerance:
+            raise Unauthorized("X-Gitee-Timestamp is older than the allowed time")
+        if -age > self._skew:
+            raise Unauthorized("X-Gitee-Timestamp is further ahead of now than the allowed clock skew")
+
+    def authenticate(self, headers: Mapping[str, str], body: bytes) -> None:
+        """Nothing more to check: Gitee signs no body (see `check_headers` and `Received.nonce`)."""
 
     def accept(self, headers: Mapping[str, str], body: bytes) -> Received:
-        event = headers.get("X-Gitee-Event") or headers.get("X-Git-Oschina-Event") or ""
+        given_event = headers.get("X-Gitee-Event") or headers.get("X-Git-Oschina-Event") or ""
+        event = event_name(given_event)
         is_ping = headers.get("X-Gitee-Ping", "").lower() == "true"
-        kept = keep_headers(headers, KEPT_HEADERS)
+        kept = self._scrub.headers(keep_headers(headers, KEPT_HEADERS))
+        nonce = self._nonce(headers)
         try:
-            payload = load_json_object(body)
+            parsed = read_json_object(body)
         except ValueError as error:
-            safe = redact_unparsed(body)
-            received = Received(key=digest_key("gitee-", event, safe.decode("utf-8", "replace")),
-                                event=event or "unknown", action=None, is_ping=is_ping, headers=kept, body=safe)
+            safe = self._scrub.bytes(self._without_token(redact_unparsed(body), headers))
+            received = Received(key=digest_key("gitee-", storable(given_event), safe.decode("utf-8", "replace")),
+                                event=event or "unknown", action=None, is_ping=is_ping, headers=kept, body=safe,
+                                nonce=nonce)
             raise InvalidPayload(f"invalid JSON: {error}", received) from None
-        clean = strip_secrets(payload)
-        canonical = json.dumps(clean, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        clean = strip_secrets(parsed.payload)
+        canonical = json.dumps(clean, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+        canonical = self._scrub.dumped(canonical)
         # Gitee sends no delivery id: the payload without its per-request fields identifies the delivery.
-        key = digest_key("gitee-", event, canonical)
-        action = clean.get("action")
-        received = Received(key=key, event=event or "unknown", action=str(action) if action else None,
-                            is_ping=is_ping, headers=kept, body=canonical.encode())
-        if not event:
+        key = digest_key("gitee-", storable(given_event), canonical.decode())
+        received = Received(key=key, event=event or "unknown", action=short_text(clean.get("action") or None),
+                            is_ping=is_ping, headers=kept, body=canonical, nonce=nonce)
+        if not given_event:
             raise InvalidPayload("missing X-Gitee-Event", received)
+        if event is None:
+            raise InvalidPayload("X-Gitee-Event is not an event name", received)
         return received
+
+    def _nonce(self, headers: Mapping[str, str]) -> str | None:
+        """A digest of the signature (signing mode), which covers a timestamp but no body; None in password mode."""
+        token = headers.get("X-Gitee-Token", "")
+        if not token or _same(token, self._secret):
+            return None
+        return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+    @staticmethod
+    def _without_token(body: bytes, headers: Mapping[str, str]) -> bytes:
+        """The token the request came with, wherever an unparsed body still shows it (`/` may be written `\\/`)."""
+        token = headers.get("X-Gitee-Token", "").encode("utf-8", "surrogatepass")
+        if not token:
+            return body
+        return body.replace(token, REMOVED).replace(token.replace(b"/", b"\\/"), REMOVED)
 
     def translate(self, event: str, payload: dict[str, Any], received_at: datetime) -> list[Event]:
         action = payload.get("action") or None

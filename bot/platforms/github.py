@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl
 
 from bot.events import Actor, Comment, CommentPlace, Event, Push, RepoRef, Review, Thread
 from bot.platforms.base import (
@@ -16,15 +19,17 @@ from bot.platforms.base import (
     Unauthorized,
     actor_or_ghost,
     keep_headers,
-    load_json_object,
     parse_time,
     translate_by_table,
 )
+from bot.platforms.payload import delivery_key, event_name, read_json_object, short_text
 
 KEPT_HEADERS = (
     "X-GitHub-Event", "X-GitHub-Delivery", "X-GitHub-Hook-ID", "X-GitHub-Hook-Installation-Target-Type",
     "X-GitHub-Hook-Installation-Target-ID", "User-Agent", "Content-Type",
 )
+FORM = "application/x-www-form-urlencoded"  # a hook's other content type: `payload=<the JSON>`
+_SIGNATURE = re.compile(r"sha256=[0-9a-f]{64}")
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -38,38 +43,62 @@ class GitHubWebhooks:
     def __init__(self, secret: str) -> None:
         self._secret = secret
 
-    def authenticate(self, headers: Mapping[str, str], body: bytes, now: datetime) -> None:
+    def check_headers(self, headers: Mapping[str, str], now: datetime) -> None:
         if not self._secret:
             raise Unauthorized("no GitHub webhook secret is configured (COBOT_GITHUB_WEBHOOK_SECRET)")
         given = headers.get("X-Hub-Signature-256", "")
         if not given:
             raise Unauthorized("missing X-Hub-Signature-256")
-        if not hmac.compare_digest(given.encode(), sign(self._secret, body).encode()):
+        if not _SIGNATURE.fullmatch(given.lower()):
+            raise Unauthorized("X-Hub-Signature-256 is not sha256= and 64 hex digits")
+
+    def authenticate(self, headers: Mapping[str, str], body: bytes) -> None:
+        given = headers.get("X-Hub-Signature-256", "").lower()
+        if not _SIGNATURE.fullmatch(given) or not hmac.compare_digest(given, sign(self._secret, body)):
             raise Unauthorized("X-Hub-Signature-256 does not match the body")
 
     def accept(self, headers: Mapping[str, str], body: bytes) -> Received:
-        event = headers.get("X-GitHub-Event", "")
-        key = headers.get("X-GitHub-Delivery", "")
+        given_event = headers.get("X-GitHub-Event", "")
+        event = event_name(given_event)
+        given_key = headers.get("X-GitHub-Delivery", "")
+        key = delivery_key(given_key, "github-") if given_key else "github-" + hashlib.sha256(body).hexdigest()[:40]
         kept = keep_headers(headers, KEPT_HEADERS)
-        if not key:
-            key = "github-" + hashlib.sha256(body).hexdigest()[:40]
-        received = Received(key=key, event=event or "unknown", action=None, is_ping=event == "ping",
-                            headers=kept, body=body)
-        if not event:
+        received = Received(key=key, event=event or "unknown", action=None, is_ping=event == "ping", headers=kept,
+                            body=body)
+        if not given_event:
             raise InvalidPayload("missing X-GitHub-Event", received)
+        if event is None:
+            raise InvalidPayload("X-GitHub-Event is not an event name", received)
         try:
-            payload = load_json_object(body)
+            text = _json_text(headers, body)
+            parsed = read_json_object(text)
         except ValueError as error:
             raise InvalidPayload(f"invalid JSON: {error}", received) from None
-        action = payload.get("action")
-        return Received(key=key, event=event, action=str(action) if action is not None else None,
-                        is_ping=event == "ping", headers=kept, body=body)
+        if parsed.repaired:  # stored as it reads, so that what processes it reads the same
+            text = json.dumps(parsed.payload, ensure_ascii=False).encode()
+        return Received(key=key, event=event, action=short_text(parsed.payload.get("action")),
+                        is_ping=event == "ping", headers=kept, body=text)
 
     def translate(self, event: str, payload: dict[str, Any], received_at: datetime) -> list[Event]:
         action = payload.get("action")
         if event == "push" and str(payload.get("ref", "")).startswith("refs/tags/"):
             event = "push:tag"
         return translate_by_table(TRANSLATIONS, event, action, payload, received_at)
+
+
+def _json_text(headers: Mapping[str, str], body: bytes) -> bytes:
+    """The JSON a delivery carries: the body, or its `payload` field when the hook sends a form. The signature is
+    over the body as sent; what is stored is the JSON, which is what processing reads."""
+    if headers.get("Content-Type", "").split(";", 1)[0].strip().lower() != FORM:
+        return body
+    try:
+        fields = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=100)
+    except (UnicodeDecodeError, ValueError) as error:
+        raise ValueError(f"an unreadable form ({error})") from None
+    payload = next((value for name, value in fields if name == "payload"), None)
+    if payload is None:
+        raise ValueError("a form without a payload field")
+    return payload.encode()
 
 
 def _repo(payload: dict[str, Any]) -> RepoRef:

@@ -13,7 +13,8 @@ from bot.platforms.github import GitHubWebhooks
 def webhook_platforms(settings: Settings) -> dict[str, WebhookPlatform]:
     return {
         "github": GitHubWebhooks(settings.github.webhook_secret),
-        "gitee": GiteeWebhooks(settings.gitee.webhook_secret, settings.gitee.timestamp_tolerance_seconds),
+        "gitee": GiteeWebhooks(settings.gitee.webhook_secret, settings.gitee.timestamp_tolerance_seconds,
+                               settings.gitee.future_skew_seconds),
     }
 
 

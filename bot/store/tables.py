@@ -328,3 +328,87 @@ class ImportState(SQLModel, table=True):
     cursor: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     done: bool = False
     updated_at: datetime
+
+
+class EventClaim(SQLModel, table=True):
+    """An event taken by the delivery that first carried it: the same event under another delivery id (an org hook
+    beside a repo hook, an App beside a hook, a replayed body) changes nothing (see `bot.events.event_identity`)."""
+
+    __tablename__ = "event_claim"
+
+    identity: str = Field(primary_key=True, max_length=64)
+    delivery_id: int
+    claimed_at: datetime
+
+
+class WebhookNonce(SQLModel, table=True):
+    """A signature seen on a delivery that signs no body (Gitee's signing mode covers only its timestamp): reused
+    with another body inside its window, it is refused. Kept in the inbox's database, written with the delivery."""
+
+    __tablename__ = "webhook_nonce"
+    __table_args__ = (Index("ix_webhook_nonce_seen", "seen_at"),)
+
+    platform: str = Field(primary_key=True, max_length=16)
+    nonce: str = Field(primary_key=True, max_length=64)  # a digest of the signature, never the signature itself
+    key: str = Field(max_length=128)  # the delivery it came with
+    seen_at: datetime
+
+
+class DashboardSession(SQLModel, table=True):
+    """A dashboard login held by the server, so that logging out (or an operator) ends it everywhere."""
+
+    __tablename__ = "dashboard_session"
+    __table_args__ = (Index("ix_dashboard_session_expires", "expires_at"),)
+
+    id: str = Field(primary_key=True, max_length=64)  # the cookie's random session id
+    issued_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None
+    remote: str | None = Field(default=None, max_length=64)  # where it logged in from
+
+
+class CommandUse(SQLModel, table=True):
+    """A slash command someone ran (or tried to), for the per-person limits of `[commands]`."""
+
+    __tablename__ = "command_use"
+    __table_args__ = (Index("ix_command_use_person", "person", "used_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    repo: str = Field(max_length=256)
+    number: str = Field(max_length=32)
+    person: str = Field(max_length=200)
+    command: str = Field(max_length=32)
+    used_at: datetime
+    comment_id: str | None = Field(default=None, max_length=64)  # the comment it came in: counted once
+
+
+class ThreadClaim(SQLModel, table=True):
+    """Who took an issue with `/claim` (outside hackathons): one holder per issue, recorded with the decision to
+    assign them, so that a second `/claim` before the forge reports the assignment finds it taken."""
+
+    __tablename__ = "thread_claim"
+    __table_args__ = (Index("ix_thread_claim_person", "person"),)
+
+    platform: str = Field(primary_key=True, max_length=16)
+    repo: str = Field(primary_key=True, max_length=256)
+    number: str = Field(primary_key=True, max_length=32)
+    person: str = Field(max_length=200)
+    login: str = Field(max_length=128)
+    claimed_at: datetime
+    action_key: str | None = Field(default=None, max_length=200)  # the outbox's assign action
+
+
+class DigestChart(SQLModel, table=True):
+    """A digest week's chart, drawn once (when the digest is sent, or when first asked for) and kept: every replica
+    and restart serves the same picture, and a week that is over is never drawn again. `key` is the unguessable
+    part of its address in the digest's messages (see campaigns.digest_chart)."""
+
+    __tablename__ = "digest_chart"
+
+    campaign: str = Field(primary_key=True, max_length=64)
+    week: str = Field(primary_key=True, max_length=8)  # 2026-W47
+    language: str = Field(primary_key=True, max_length=8)
+    key: str = Field(max_length=32)
+    png: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    drawn_at: datetime

@@ -12,6 +12,12 @@ a thread; the function, its arguments and what it returns travel by pickle (modu
 The worker keeps the last few databases it was asked about open, and ends after ten minutes without a read. If it
 dies (killed, out of memory), the read that was under way is tried once more in a new one. A database only this
 process can see (SQLite in memory) is read in a thread instead: `shareable`.
+
+Work that needs no database goes there too (the digest's charts: matplotlib is never imported by the serving
+process), awaited or, from a thread with no event loop (a campaign's tick), waited for:
+
+    png = await SLOW_READS.call(digest_chart.draw, days, "en")
+    png = SLOW_READS.call_waiting(digest_chart.draw, days, "en")
 """
 
 from __future__ import annotations
@@ -48,7 +54,7 @@ def shareable(url: str) -> bool:
 
 
 class SlowReads:
-    """The worker process (one; started on first use) and the reads sent to it."""
+    """The worker process (one; started on first use) and the work sent to it, from the event loop or threads."""
 
     def __init__(self, idle_seconds: float = IDLE_SECONDS) -> None:
         self._pool: ProcessPoolExecutor | None = None
@@ -56,39 +62,70 @@ class SlowReads:
         self._idle_seconds = idle_seconds
         self._under_way = 0
         self._last_ended = 0.0  # time.monotonic()
-        self._idle_check: asyncio.TimerHandle | None = None
+        self._idle_check: threading.Timer | None = None
 
     async def run(self, url: str, settings: Settings, now: datetime, compute: Callable[..., T],
                   args: tuple[Any, ...], params: dict[str, Any]) -> T:
-        try:
-            return await self._once(url, settings, now, compute, args, params)
-        except BrokenProcessPool:  # the worker died under way: once more, in a new one
-            return await self._once(url, settings, now, compute, args, params)
+        return await self.call(_read, url, settings, now, compute, args, params)
 
-    async def _once(self, url: str, settings: Settings, now: datetime, compute: Callable[..., T],
-                    args: tuple[Any, ...], params: dict[str, Any]) -> T:
-        pool = self._executor()
-        self._under_way += 1
+    async def call(self, work: Callable[..., T], *args: Any) -> T:
+        """`work(*args)` in the worker (a module-level function; plain values in and out)."""
         try:
-            return await asyncio.wrap_future(pool.submit(_read, url, settings, now, compute, args, params))
+            return await self._once(work, args)
+        except BrokenProcessPool:  # the worker died under way: once more, in a new one
+            return await self._once(work, args)
+
+    def call_waiting(self, work: Callable[..., T], *args: Any) -> T:
+        """`call`, from a thread that may block (no event loop there): the thread waits for the answer."""
+        try:
+            return self._once_waiting(work, args)
+        except BrokenProcessPool:
+            return self._once_waiting(work, args)
+
+    async def _once(self, work: Callable[..., T], args: tuple[Any, ...]) -> T:
+        pool = self._begin()
+        try:
+            return await asyncio.wrap_future(pool.submit(work, *args))
         except BrokenProcessPool:
             self._discard(pool)
             raise
         finally:
+            self._end()
+
+    def _once_waiting(self, work: Callable[..., T], args: tuple[Any, ...]) -> T:
+        pool = self._begin()
+        try:
+            return pool.submit(work, *args).result()
+        except BrokenProcessPool:
+            self._discard(pool)
+            raise
+        finally:
+            self._end()
+
+    def _begin(self) -> ProcessPoolExecutor:
+        pool = self._executor()
+        with self._lock:
+            self._under_way += 1
+        return pool
+
+    def _end(self) -> None:
+        with self._lock:
             self._under_way -= 1
             self._last_ended = time.monotonic()
             if self._idle_check is not None:
                 self._idle_check.cancel()
-            self._idle_check = asyncio.get_running_loop().call_later(self._idle_seconds, self._stop_when_idle)
+            self._idle_check = threading.Timer(self._idle_seconds, self._stop_when_idle)
+            self._idle_check.daemon = True
+            self._idle_check.start()
 
     def _stop_when_idle(self) -> None:
         """No read for `idle_seconds`: the worker ends, and its memory is the system's again (the next read starts
         another; the pages answer what they kept meanwhile)."""
-        self._idle_check = None
-        if self._under_way or time.monotonic() - self._last_ended < self._idle_seconds:
-            return
         with self._lock:
+            if self._under_way or time.monotonic() - self._last_ended < self._idle_seconds:
+                return
             pool, self._pool = self._pool, None
+            self._idle_check = None
         if pool is not None:
             pool.shutdown(wait=False)
 
@@ -96,6 +133,9 @@ class SlowReads:
         """Stop the worker (the next read starts another)."""
         with self._lock:
             pool, self._pool = self._pool, None
+            if self._idle_check is not None:
+                self._idle_check.cancel()
+                self._idle_check = None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
 

@@ -12,9 +12,11 @@
     POST /api/deliveries/{id}/replay       maintainer actions (a login; with the cookie, the CSRF token)
     POST /api/outbox/{id}/retry
     POST /api/badges/award                 {"badge", "user", "reason"?}
-    POST /api/campaigns/{name}/close       {"dry_run"?}
+    POST /api/campaigns/{name}/close       {"dry_run"?: true or false}
+    POST /api/sessions/revoke              log everyone out, everywhere (every session revoked)
 
-Reads obey `dashboard.public` (bot.web.auth). Bad input is answered 400 `{"error": ...}` naming the parameter,
+Reads obey `dashboard.public` (bot.web.auth). Bad input is answered 400 `{"error": ...}` naming the parameter
+(an action's body is parsed strictly: only its own fields, each of its JSON type),
 something unknown 404, an action on something in the wrong state 409. Reads run on a read-only connection, in a
 thread; the slow ones in a process of their own (bot.web.apart), and they are kept for `dashboard.cache_seconds`
 (bot.web.cache): every change forgets them.
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -41,13 +44,25 @@ from bot.store.db import Database
 from bot.store.tables import DELIVERY_STATUSES
 from bot.web import actions, data
 from bot.web.apart import SLOW_READS, shareable
-from bot.web.auth import Handler, auth_routes, error, maintainer_action, reader
+from bot.web.auth import (
+    CSRF_FIELD,
+    FORMS,
+    Handler,
+    access,
+    auth_routes,
+    current_session,
+    error,
+    form_fields,
+    maintainer_action,
+    reader,
+)
 from bot.web.cache import Memo
 
 if TYPE_CHECKING:
     from bot.app import Cobot
 
 T = TypeVar("T")
+log = logging.getLogger("cobot.dashboard")
 MAX_ID = 2**31 - 1
 MAX_DAYS = 366
 MAX_LIMIT = 100
@@ -239,23 +254,44 @@ async def json_body(request: web.Request, required: bool) -> dict[str, Any]:
         return {}
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # (RecursionError: nested too deeply to be a body of ours)
         raise error(400, "body: not JSON") from None
     if not isinstance(body, dict):
         raise error(400, "body: a JSON object is needed")
     return body
 
 
-def field(body: dict[str, Any], name: str, kind: type, required: bool = False) -> Any:
-    value = body.get(name)
-    if value is None:
+def only(body: dict[str, Any], *names: str) -> None:
+    """400 for a field the body may not hold (an action's body is as strict as its schema: a misspelt `dry_run`
+    must not close a campaign for real)."""
+    for name in body:
+        if name not in names:
+            allowed = f"its fields are {', '.join(names)}" if names else "it takes none"
+            raise error(400, f"{name[:40]}: not a field of this body ({allowed})")
+
+
+def field(body: dict[str, Any], name: str, kind: type, required: bool = False, nullable: bool = False) -> Any:
+    """A body's field of type `kind` (JSON's own: a bool is `true` or `false`, never null, 0 or "yes"); None when
+    absent (400 when `required`) or, if `nullable`, null. 400 naming it for anything else."""
+    if name not in body:
         if required:
             raise error(400, f"{name}: missing")
+        return None
+    value = body[name]
+    if value is None and nullable:
         return None
     if not isinstance(value, kind) or (kind is str and not (1 <= len(value) <= MAX_TEXT and data.storable(value))):
         wanted = {str: f"a string of 1 to {MAX_TEXT} characters (no NUL)", bool: "true or false"}[kind]
         raise error(400, f"{name}: {wanted}")
     return value
+
+
+async def no_body(request: web.Request) -> None:
+    """What an action that takes no body accepts: none, `{}`, or (a form) the CSRF token alone."""
+    if request.content_type in FORMS:
+        only(dict((await form_fields(request)).items()), CSRF_FIELD)
+        return
+    only(await json_body(request, required=False))
 
 
 # -- the handlers --------------------------------------------------------------------------------------------------
@@ -366,6 +402,7 @@ async def acted(work: Awaitable[Any]) -> Any:
 @maintainer_action
 async def replay(request: web.Request) -> web.Response:
     delivery_id = path_id(request, "delivery_id")
+    await no_body(request)
     board = _dashboard(request)
     return _answer(await acted(board.act(actions.replay, board.pipeline, delivery_id)))
 
@@ -373,6 +410,7 @@ async def replay(request: web.Request) -> web.Response:
 @maintainer_action
 async def retry(request: web.Request) -> web.Response:
     action_id = path_id(request, "action_id")
+    await no_body(request)
     board = _dashboard(request)
     done = await acted(board.act(actions.retry, board.db, board.settings, board.clock(), action_id))
     board.wake_outbox()
@@ -382,8 +420,9 @@ async def retry(request: web.Request) -> web.Response:
 @maintainer_action
 async def award(request: web.Request) -> web.Response:
     body = await json_body(request, required=True)
+    only(body, "badge", "user", "reason")
     badge, user = field(body, "badge", str, required=True), field(body, "user", str, required=True)
-    reason = field(body, "reason", str)
+    reason = field(body, "reason", str, nullable=True)
     board = _dashboard(request)
     return _answer(await acted(board.act(actions.award, board.db, board.settings, board.clock(), badge, user,
                                           reason)))
@@ -392,10 +431,25 @@ async def award(request: web.Request) -> web.Response:
 @maintainer_action
 async def close(request: web.Request) -> web.Response:
     body = await json_body(request, required=False)
-    dry_run = bool(field(body, "dry_run", bool))
+    only(body, "dry_run")
+    dry_run = field(body, "dry_run", bool) is True
     board = _dashboard(request)
     return _answer(await acted(board.act(actions.close, board.db, board.settings, board.clock,
                                           request.match_info["name"], dry_run)))
+
+
+@maintainer_action
+async def revoke_sessions(request: web.Request) -> web.Response:
+    """Log everyone out, everywhere: every live session is revoked (the caller's too). How many that ended."""
+    await no_body(request)
+    checks = access(request)
+    revoked = await checks.end_all()
+    log.warning("dashboard: every session was revoked (%d) by a maintainer from %s", revoked, request.remote)
+    response = _answer({"revoked": revoked})
+    session = current_session(request)
+    if session is not None and session.via == "cookie":
+        checks.clear_cookie(request, response)
+    return response
 
 
 @reader
@@ -426,6 +480,7 @@ def api_routes() -> list[web.RouteDef]:
         web.get("/api/outbox", outbox), web.get("/api/badges", badges), web.get("/api/openapi.json", openapi),
         web.post("/api/deliveries/{delivery_id}/replay", replay), web.post("/api/outbox/{action_id}/retry", retry),
         web.post("/api/badges/award", award), web.post("/api/campaigns/{name}/close", close),
+        web.post("/api/sessions/revoke", revoke_sessions),
     ]
 
 
@@ -453,4 +508,4 @@ def dashboard_routes(app: web.Application, cobot: Cobot) -> list[web.RouteDef]:
     app.middlewares.append(json_refusals)
     board.on_first_visit(warm)
     app.on_shutdown.append(settle)
-    return [*auth_routes(app, settings, cobot.clock), *api_routes()]
+    return [*auth_routes(app, settings, cobot.clock, cobot.db), *api_routes()]

@@ -1,52 +1,77 @@
 """Who may see and change what on the dashboard.
 
 Maintainers log in with the token (`dashboard.token`, from COBOT_DASHBOARD_TOKEN): `POST /login` with the form
-field `token` sets a session cookie, signed (itsdangerous) with a key derived from the token and dated. So every
-replica accepts every other's cookies, a cookie lasts `dashboard.session_hours`, and changing the token logs
-everyone out. Without a token nobody can log in. A session is kept by nobody but the browser: `POST /logout` drops
-the cookie; a copy of it stays valid until it expires or the token changes.
+field `token` starts a session held by the server (table `dashboard_session`, bot.web.sessions) and sets a cookie
+naming it, signed (itsdangerous) with a key derived from the token and dated. A cookie is good while its signature
+holds, it is younger than `dashboard.session_hours` and its session is live in the store: `POST /logout` revokes the
+session on every replica at once, `POST /api/sessions/revoke` revokes everyone's ("log out everywhere"), and
+changing the token logs everyone out too. Without a token nobody can log in.
 
-Reads are open to everyone while `dashboard.public` is true; otherwise they need a login too. A change (a
-maintainer action) always needs a login, and when that login is the cookie the request must also carry the
-session's CSRF token (form field `csrf_token` or header `X-CSRF-Token`), which a page gets from `csrf_token(request)`.
-API clients may send `Authorization: Bearer TOKEN` instead of a cookie (no CSRF token then).
+Failed logins are throttled (bot.web.throttle): a client address over `dashboard.failed_logins_per_minute`, or
+everyone over `dashboard.failed_logins_per_minute_overall`, is answered 429 with `Retry-After`, its token not even
+tried; that holds for the bearer token on /api as for the login form. A wrong token is logged without its value, a
+throttled burst once.
 
-Refusals are JSON `{"error": ...}`: 401 without valid credentials (a wrong bearer token included), 403 for a
-missing or wrong CSRF token. A wrong token at `/login` is answered 401 (or, from a form that names `next`, a
-redirect back to the login page) and logged without its value.
+The cookie is `HttpOnly`, `SameSite=Lax`, and `Secure` (sent over HTTPS only) unless cobot is known to be reached
+over plain HTTP: `server.public_url` starts with http://, or it is empty, cobot listens on a loopback address only
+and the login came straight from a browser on this machine (no proxy's `Forwarded` / `X-Forwarded-*` header).
+
+Reads are open to everyone while `dashboard.public` is true (false by default); otherwise they need a login too.
+A change (a maintainer action) always needs a login, and when that login is the cookie the request must also carry
+the session's CSRF token (form field `csrf_token` or header `X-CSRF-Token`), which a page gets from
+`csrf_token(request)`. API clients may send `Authorization: Bearer TOKEN` instead of a cookie (no CSRF token then).
+
+Refusals are JSON `{"error": ...}`: 400 for a body that is no readable form or JSON, 401 without valid credentials
+(a wrong bearer token included), 403 for a missing or wrong CSRF token, 429 while failed logins are throttled. A
+wrong token at `/login` is answered 401 (or, from a form that names `next`, a redirect back to the login page).
+
+`next` (where a form goes after logging in or out, the login page's "Back" link) is judged in one place,
+`local_path`: a path on this site or nothing.
 
 For the pages:
 
-    current_session(request)      the login the request carries (a Session), or None
+    await login_of(request)       the login the request carries (a Session), or None; resolved once per request
+                                  (the decorators below do it), 429 while a bearer token is throttled
+    current_session(request)      what login_of resolved (None before)
     require_login(request)        the same, or 401
     csrf_token(request)           the CSRF token the page's forms must carry (None without a cookie login)
     may_read(request)             whether reads are allowed (public, or logged in)
     @reader                       a handler that reads: 401 when the dashboard is not public and nobody logged in
     @maintainer_action            a handler that changes something: 401 without a login, 403 without the CSRF token
     await check_change(request)   what @maintainer_action checks, for a handler that answers refusals its own way
+    await form_fields(request)    the request's form fields (400 for a body that is no readable form)
+    local_path(next)              `next` when it is a path on this site, else None
     access(request)               the dashboard's Access (whether logins are possible, the cookie's settings)
     error(status, message)        a JSON refusal to raise
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
+import math
 import secrets
+import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any, Literal
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 from aiohttp import web
 from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
+from multidict import MultiDictProxy
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.store.db import Database
+from bot.web.sessions import Sessions
+from bot.web.throttle import FailedLogins
 
 log = logging.getLogger("cobot.dashboard")
 
@@ -56,8 +81,12 @@ CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CLOCK_SKEW = timedelta(seconds=60)  # a cookie dated this far ahead (another replica's clock) is still good
 LOGIN_PAGE = "/login"
+FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+PROXY_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Real-IP")
+MAX_NEXT = 2048  # characters of a `next` path
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+RefusalPage = Callable[[web.Request, web.HTTPException, str], Awaitable[web.StreamResponse]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,41 +115,71 @@ class _ClockSigner(TimestampSigner):
         return int(self._clock().timestamp())
 
 
-class Access:
-    """The logins of one dashboard: checks the token, issues and reads session cookies, derives CSRF tokens."""
+def loopback(host: str) -> bool:
+    """Whether `host` (what cobot listens on) is reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
-    def __init__(self, settings: Settings, clock: Clock) -> None:
-        self._token = settings.dashboard.token
+
+class Access:
+    """The logins of one dashboard: checks the token (throttled), starts, reads and ends sessions, derives CSRF
+    tokens, sets the cookie."""
+
+    def __init__(self, settings: Settings, clock: Clock, db: Database) -> None:
+        dashboard = settings.dashboard
+        self._token = dashboard.token
         self._clock = clock
-        self.public = settings.dashboard.public
-        self.lifetime = timedelta(hours=settings.dashboard.session_hours)
-        self.secure = settings.server.public_url.startswith("https://")
+        self.public = dashboard.public
+        self.lifetime = timedelta(hours=dashboard.session_hours)
+        self._public_url = settings.server.public_url
+        self._loopback = loopback(settings.server.host)
         self._sessions = URLSafeTimedSerializer(_derive(self._token, "sessions"), salt="cobot.dashboard.session",
                                                 signer=_ClockSigner, signer_kwargs={"clock": clock})
         self._csrf_key = _derive(self._token, "csrf")
+        self.store = Sessions(db)
+        self.throttle = FailedLogins(dashboard.failed_logins_per_minute, dashboard.failed_logins_per_minute_overall,
+                                     clock)
+        self.refusal_page: RefusalPage | None = None  # how the login form's refusals are shown (bot.web.pages)
 
     @property
     def logins(self) -> bool:
         """Whether anyone can log in (a token is configured)."""
         return bool(self._token)
 
-    def token_matches(self, given: str) -> bool:
-        """Whether `given` is the token (compared in constant time); never, when no token is configured."""
+    def _matches(self, given: str) -> bool:
         return self.logins and hmac.compare_digest(given.encode(), self._token.encode())
+
+    def check_token(self, request: web.Request, given: str) -> bool:
+        """Whether `given` is the token (compared in constant time; never, when no token is configured). 429 while
+        the request's address, or everyone, is throttled: then the token is not tried at all."""
+        wait = self.throttle.wait(request.remote)
+        if wait > 0:
+            seconds = math.ceil(wait)
+            raise error(429, f"too many failed logins: try again in {seconds} s", **{"Retry-After": str(seconds)})
+        self.throttle.passed(request.remote)
+        if self._matches(given):
+            return True
+        self.throttle.failed(request.remote)
+        return False
 
     def csrf_for(self, session_id: str) -> str:
         return hmac.new(self._csrf_key, session_id.encode(), hashlib.sha256).hexdigest()
 
-    def start(self) -> tuple[str, Session]:
-        """A new session: the cookie's value and the session."""
+    async def start(self, remote: str | None) -> tuple[str, Session]:
+        """A new session, stored: the cookie's value and the session."""
         session_id = secrets.token_urlsafe(18)
-        value = self._sessions.dumps({"sid": session_id})
         issued = self._clock()
+        await asyncio.to_thread(self.store.begin, session_id, issued, issued + self.lifetime, remote)
+        value = self._sessions.dumps({"sid": session_id})
         return value, Session("cookie", session_id, issued, issued + self.lifetime, self.csrf_for(session_id))
 
-    def read(self, value: str) -> Session | None:
-        """The session a cookie's value holds; None for one that is forged, tampered with, signed under another
-        token, or expired."""
+    async def read(self, value: str) -> Session | None:
+        """The session a cookie's value names; None for one that is forged, tampered with, signed under another
+        token, expired, or whose session was revoked or is unknown to the store."""
         if not self.logins or not value:
             return None
         try:
@@ -132,17 +191,36 @@ class Access:
             return None
         if issued > now + CLOCK_SKEW or now - issued > self.lifetime:
             return None
-        return Session("cookie", payload["sid"], issued, issued + self.lifetime, self.csrf_for(payload["sid"]))
+        session_id = payload["sid"]
+        if not await asyncio.to_thread(self.store.live, session_id, now):
+            return None
+        return Session("cookie", session_id, issued, issued + self.lifetime, self.csrf_for(session_id))
 
-    def set_cookie(self, response: web.StreamResponse, value: str) -> None:
+    async def end(self, session: Session) -> None:
+        if session.id is not None:
+            await asyncio.to_thread(self.store.end, session.id, self._clock())
+
+    async def end_all(self) -> int:
+        return await asyncio.to_thread(self.store.end_all, self._clock())
+
+    def secure(self, request: web.Request) -> bool:
+        """Whether the cookie is `Secure` (see the module's docstring)."""
+        if self._public_url:
+            return self._public_url.startswith("https://")
+        if not self._loopback:
+            return True
+        return request.secure or any(header in request.headers for header in PROXY_HEADERS)
+
+    def set_cookie(self, request: web.Request, response: web.StreamResponse, value: str) -> None:
         response.set_cookie(COOKIE, value, max_age=int(self.lifetime.total_seconds()), path="/", httponly=True,
-                            samesite="Lax", secure=self.secure)
+                            samesite="Lax", secure=self.secure(request))
 
-    def clear_cookie(self, response: web.StreamResponse) -> None:
-        response.del_cookie(COOKIE, path="/", httponly=True, samesite="Lax", secure=self.secure)
+    def clear_cookie(self, request: web.Request, response: web.StreamResponse) -> None:
+        response.del_cookie(COOKIE, path="/", httponly=True, samesite="Lax", secure=self.secure(request))
 
 
 ACCESS = web.AppKey("cobot_dashboard_access", Access)
+_LOGIN: web.RequestKey[Session | None] = web.RequestKey("cobot_dashboard_login")  # the login resolved for a request
 
 
 def access(request: web.Request) -> Access:
@@ -154,7 +232,7 @@ def access(request: web.Request) -> Access:
 
 
 def _bearer(request: web.Request) -> str | None:
-    """The bearer token a request sends, if it sends an Authorization header of that scheme ("" when empty)."""
+    """The bearer token a request sends, if it sends an Authorization header ("" for another scheme or none)."""
     header = request.headers.get("Authorization")
     if header is None:
         return None
@@ -162,21 +240,35 @@ def _bearer(request: web.Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" else ""
 
 
-def current_session(request: web.Request) -> Session | None:
-    """The login a request carries: the right bearer token, else a valid session cookie; None for neither."""
+async def login_of(request: web.Request) -> Session | None:
+    """The login a request carries: the right bearer token, else a live session cookie; None for neither. Resolved
+    once per request; 429 while a bearer token from its address is throttled."""
+    if _LOGIN in request:
+        return request[_LOGIN]
+    request[_LOGIN] = None  # what it stays if this is refused
     checks = access(request)
     bearer = _bearer(request)
     if bearer is not None:
-        return Session("bearer") if checks.token_matches(bearer) else None
-    return checks.read(request.cookies.get(COOKIE, ""))
+        found = Session("bearer") if checks.check_token(request, bearer) else None
+    else:
+        found = await checks.read(request.cookies.get(COOKIE, ""))
+    request[_LOGIN] = found
+    return found
+
+
+def current_session(request: web.Request) -> Session | None:
+    """The login `login_of` resolved for the request (None before it did)."""
+    return request.get(_LOGIN)
+
+
+_KINDS: dict[int, type[web.HTTPException]] = {
+    400: web.HTTPBadRequest, 401: web.HTTPUnauthorized, 403: web.HTTPForbidden, 404: web.HTTPNotFound,
+    409: web.HTTPConflict, 429: web.HTTPTooManyRequests, 503: web.HTTPServiceUnavailable}
 
 
 def error(status: int, message: str, **headers: str) -> web.HTTPException:
     """An HTTP error answered as JSON `{"error": message}` (raise it)."""
-    kinds: dict[int, type[web.HTTPException]] = {400: web.HTTPBadRequest, 401: web.HTTPUnauthorized,
-                                                 403: web.HTTPForbidden, 404: web.HTTPNotFound,
-                                                 409: web.HTTPConflict}
-    return kinds[status](text=json.dumps({"error": message}), content_type="application/json", headers=headers)
+    return _KINDS[status](text=json.dumps({"error": message}), content_type="application/json", headers=headers)
 
 
 def unauthorized(request: web.Request) -> web.HTTPException:
@@ -191,7 +283,7 @@ def unauthorized(request: web.Request) -> web.HTTPException:
 
 
 def require_login(request: web.Request) -> Session:
-    """The request's login, or 401."""
+    """The request's login (resolved), or 401."""
     session = current_session(request)
     if session is None:
         raise unauthorized(request)
@@ -205,11 +297,28 @@ def csrf_token(request: web.Request) -> str | None:
 
 
 def may_read(request: web.Request) -> bool:
-    """Whether a request may read: everyone may while the dashboard is public (unless they send a wrong bearer
-    token), else only a login."""
+    """Whether a request (its login resolved) may read: everyone may while the dashboard is public (unless they send
+    a wrong bearer token), else only a login."""
     if _bearer(request) is not None:
         return current_session(request) is not None
     return access(request).public or current_session(request) is not None
+
+
+async def readable(request: web.Request) -> bool:
+    """`may_read`, the request's login resolved first."""
+    await login_of(request)
+    return may_read(request)
+
+
+async def form_fields(request: web.Request) -> MultiDictProxy[Any]:
+    """The request's form fields (none for a body of another type); 400 for a body that no form parser reads
+    (a multipart body without its boundary or a field's name, an unknown charset, one cut short)."""
+    try:
+        return await request.post()
+    except web.HTTPException:
+        raise
+    except (ValueError, LookupError, AssertionError, TypeError, RuntimeError):
+        raise error(400, "the body is not a readable form") from None
 
 
 CSRF_REFUSAL = (f"a missing or wrong CSRF token: send the session's in the {CSRF_HEADER} header or the {CSRF_FIELD} "
@@ -219,8 +328,8 @@ CSRF_REFUSAL = (f"a missing or wrong CSRF token: send the session's in the {CSRF
 async def _csrf_ok(request: web.Request, session: Session) -> bool:
     """Whether the request carries the session's CSRF token (header, else form field)."""
     sent = request.headers.get(CSRF_HEADER, "")
-    if not sent and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        value = (await request.post()).get(CSRF_FIELD)
+    if not sent and request.content_type in FORMS:
+        value = (await form_fields(request)).get(CSRF_FIELD)
         sent = value if isinstance(value, str) else ""
     return bool(sent) and session.csrf_token is not None and hmac.compare_digest(sent.encode(),
                                                                                  session.csrf_token.encode())
@@ -229,7 +338,9 @@ async def _csrf_ok(request: web.Request, session: Session) -> bool:
 async def check_change(request: web.Request) -> Session:
     """What a change needs: a login (401 without), and with a cookie login on anything but GET, HEAD and OPTIONS, the
     session's CSRF token in the header or the form (403 without)."""
-    session = require_login(request)
+    session = await login_of(request)
+    if session is None:
+        raise unauthorized(request)
     if session.via == "cookie" and request.method not in SAFE_METHODS and not await _csrf_ok(request, session):
         raise error(403, CSRF_REFUSAL)
     return session
@@ -239,7 +350,7 @@ def reader(handler: Handler) -> Handler:
     """A handler that reads: 401 unless the dashboard is public or the request is logged in."""
     @wraps(handler)
     async def checked(request: web.Request) -> web.StreamResponse:
-        if not may_read(request):
+        if not await readable(request):
             raise unauthorized(request)
         return await handler(request)
     return checked
@@ -254,27 +365,60 @@ def maintainer_action(handler: Handler) -> Handler:
     return checked
 
 
+# -- where `next` may lead ---------------------------------------------------------------------------------------
+
+DECODINGS = 3  # `next` is judged as it is and decoded up to this many times (a proxy or a browser may decode it)
+
+
+def _hidden(char: str) -> bool:
+    """A character a browser drops or reads as a break inside an address, or that cannot be seen: controls (tab,
+    CR, LF, ...), format characters (zero-width, direction marks), separators, surrogates, unassigned ones."""
+    return unicodedata.category(char)[0] in "CZ"
+
+
+def local_path(given: Any) -> str | None:
+    """`given` when it is a path on this site, else None: it starts with one "/" and holds no character a browser
+    or a proxy could turn into another site's address, as it is or percent-decoded (`//` or `/\\` at its start, a
+    backslash, a control, format or space character: browsers drop tab, CR and LF inside an address, so `/\\t/x`
+    becomes `//x`, another site)."""
+    if not isinstance(given, str) or not 1 <= len(given) <= MAX_NEXT or any(_hidden(char) for char in given):
+        return None
+    form = given
+    for _ in range(DECODINGS + 1):
+        if not form.startswith("/") or form.startswith(("//", "/\\")) or "\\" in form:
+            return None
+        decoded = unquote(form)
+        if decoded == form:
+            return given
+        if any(_hidden(char) for char in decoded if char != " "):
+            return None
+        form = decoded
+    return None  # encoded more deeply than any path of ours
+
+
 # -- logging in and out ------------------------------------------------------------------------------------------
 
-
-def _local(path: str | None) -> str | None:
-    """`next` when it is a path on this site (never another site's address, nor what cannot be a header)."""
-    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path or not path.isprintable():
-        return None
-    return path
+LOGIN_FIELDS = ("token", "next", CSRF_FIELD)
 
 
 async def _fields(request: web.Request) -> dict[str, str]:
+    """The login and logout fields a form or a JSON object sends (400 for a body that is neither, or a field that
+    is no string)."""
     if request.content_type == "application/json":
         try:
             body = await request.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # (RecursionError: nested too deeply to be a login)
             raise error(400, "the body is not JSON") from None
         if not isinstance(body, dict):
             raise error(400, "the body must be a JSON object")
-        return {key: value for key, value in body.items() if isinstance(value, str)}
-    form = await request.post()
-    return {key: value for key, value in form.items() if isinstance(value, str)}
+        found: dict[str, Any] = body
+    else:
+        found = dict((await form_fields(request)).items())
+    fields = {name: found[name] for name in LOGIN_FIELDS if name in found}
+    for name, value in fields.items():
+        if not isinstance(value, str):
+            raise error(400, f"{name}: a string")
+    return fields
 
 
 def session_json(session: Session | None, public: bool) -> dict[str, Any]:
@@ -288,13 +432,20 @@ def _see_other(where: str) -> web.Response:
     return web.Response(status=303, headers={"Location": where})
 
 
-async def login(request: web.Request) -> web.Response:
+async def login(request: web.Request) -> web.StreamResponse:
     """`POST /login`: the token (form field or JSON `token`) starts a session. A form that names `next` (a path
-    here) is sent there, or back to the login page (`/login?failed=1&next=…`) for a wrong token."""
+    here) is sent there, or back to the login page (`/login?failed=1&next=…`) for a wrong token. 429 while failed
+    logins are throttled (to a form: the login page saying so)."""
     checks = access(request)
     fields = await _fields(request)
-    after = _local(fields.get("next"))
-    if not checks.token_matches(fields.get("token", "")):
+    after = local_path(fields.get("next"))
+    try:
+        right = checks.check_token(request, fields.get("token", ""))
+    except web.HTTPException as throttled:
+        if after is not None and checks.refusal_page is not None:
+            return await checks.refusal_page(request, throttled, after)
+        raise
+    if not right:
         if checks.logins:
             log.warning("dashboard: a login from %s was refused: a wrong token", request.remote)
         else:
@@ -303,34 +454,38 @@ async def login(request: web.Request) -> web.Response:
         if after is not None:
             return _see_other(f"{LOGIN_PAGE}?{urlencode({'failed': '1', 'next': after})}")
         raise error(401, "the token is not right")
-    value, session = checks.start()
+    value, session = await checks.start(request.remote)
     log.info("dashboard: a maintainer logged in from %s", request.remote)
     response = _see_other(after) if after is not None else web.json_response(session_json(session, checks.public))
-    checks.set_cookie(response, value)
+    checks.set_cookie(request, response, value)
     return response
 
 
 async def logout(request: web.Request) -> web.Response:
-    """`POST /logout`: drops the session cookie (a valid session's CSRF token is needed: 403 without). A form that
-    names `next` (a path here) is sent there."""
+    """`POST /logout`: ends the cookie's session, on every replica, and drops the cookie (a live session's CSRF
+    token is needed: 403 without). A form that names `next` (a path here) is sent there."""
     checks = access(request)
-    session = checks.read(request.cookies.get(COOKIE, ""))
+    session = await checks.read(request.cookies.get(COOKIE, ""))
     if session is not None and not await _csrf_ok(request, session):
         raise error(403, CSRF_REFUSAL)
-    after = _local((await _fields(request)).get("next")) if request.body_exists else None
+    after = local_path((await _fields(request)).get("next")) if request.body_exists else None
+    if session is not None:
+        await checks.end(session)
+        log.info("dashboard: a maintainer logged out from %s", request.remote)
     response = _see_other(after) if after is not None else web.json_response(session_json(None, checks.public))
-    checks.clear_cookie(response)
+    checks.clear_cookie(request, response)
     return response
 
 
 async def session_info(request: web.Request) -> web.Response:
     """`GET /api/session`: whether the request is logged in, how, until when, and its CSRF token."""
-    if _bearer(request) is not None and current_session(request) is None:
+    session = await login_of(request)
+    if _bearer(request) is not None and session is None:
         raise unauthorized(request)
-    return web.json_response(session_json(current_session(request), access(request).public))
+    return web.json_response(session_json(session, access(request).public))
 
 
-def auth_routes(app: web.Application, settings: Settings, clock: Clock) -> list[web.RouteDef]:
+def auth_routes(app: web.Application, settings: Settings, clock: Clock, db: Database) -> list[web.RouteDef]:
     """Install the dashboard's Access on `app`; the routes to log in and out and to ask about the session."""
-    app[ACCESS] = Access(settings, clock)
+    app[ACCESS] = Access(settings, clock, db)
     return [web.post("/login", login), web.post("/logout", logout), web.get("/api/session", session_info)]

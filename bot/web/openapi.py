@@ -219,7 +219,8 @@ def schemas() -> dict[str, Schema]:
                                 "user": {**STRING, "minLength": 1, "maxLength": api.MAX_TEXT},
                                 "reason": nullable({**STRING, "minLength": 1, "maxLength": api.MAX_TEXT})},
                                optional=("reason",)),
-        "CloseRequest": closed({"dry_run": nullable(BOOLEAN)}, optional=("dry_run",)),
+        "CloseRequest": closed({"dry_run": BOOLEAN}, optional=("dry_run",)),
+        "Revoked": closed({"revoked": INTEGER}),
     }
 
 
@@ -236,6 +237,7 @@ ERRORS = {
     403: "a cookie login without its CSRF token",
     404: "nothing of that name or id",
     409: "not in a state for that",
+    429: "too many failed logins from this address (or from everyone): wait the Retry-After header's seconds",
 }
 
 
@@ -275,13 +277,14 @@ def operations(settings: Settings) -> dict[str, dict[str, Schema]]:
     def read(summary: str, schema: str, parameters: list[Schema], *errors: int) -> dict[str, Schema]:
         return {"get": {"summary": summary, "operationId": summary_id(summary), "security": reading,
                         "parameters": parameters,
-                        "responses": _responses(schema, summary, *sorted({*errors, 401}))}}
+                        "responses": _responses(schema, summary, *sorted({*errors, 401, 429}))}}
 
     def change(summary: str, schema: str, parameters: list[Schema], body: Schema | None, *errors: int
                ) -> dict[str, Schema]:
         operation: Schema = {"summary": summary, "operationId": summary_id(summary), "security": changing,
                              "parameters": parameters,
-                             "responses": _responses(schema, summary, *sorted({*errors, 400, 401, 403, 404}))}
+                             "responses": _responses(schema, summary,
+                                                     *sorted({*errors, 400, 401, 403, 404, 429}))}
         if body is not None:
             operation["requestBody"] = {"required": body.get("x-required", False),
                                         "content": {"application/json": {"schema": body["schema"]}}}
@@ -297,7 +300,8 @@ def operations(settings: Settings) -> dict[str, dict[str, Schema]]:
             "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": form},
                                                           "application/json": {"schema": form}}},
             "responses": {"200": session_answer, "303": redirected, "400": _json(ref("Error"), ERRORS[400]),
-                          "401": _json(ref("Error"), "a wrong token (or none is configured)")}}},
+                          "401": _json(ref("Error"), "a wrong token (or none is configured)"),
+                          "429": _json(ref("Error"), ERRORS[429])}}},
         "/logout": {"post": {
             "summary": "log out", "operationId": "logout", "security": [{}],
             "requestBody": {"required": False, "content": {"application/x-www-form-urlencoded": {"schema": {
@@ -307,11 +311,12 @@ def operations(settings: Settings) -> dict[str, dict[str, Schema]]:
         "/api/session": {"get": {
             "summary": "the request's login", "operationId": "session", "security": [{}, {"bearerToken": []},
                                                                                    {"sessionCookie": []}],
-            "responses": _responses("Session", "whether logged in, how, until when, and the CSRF token", 401)}},
+            "responses": _responses("Session", "whether logged in, how, until when, and the CSRF token", 401,
+                                    429)}},
         "/api/openapi.json": {"get": {
             "summary": "this document", "operationId": "openapi", "security": reading,
             "responses": {"200": _json({"type": "object"}, "the OpenAPI document"),
-                          "401": _json(ref("Error"), ERRORS[401])}}},
+                          "401": _json(ref("Error"), ERRORS[401]), "429": _json(ref("Error"), ERRORS[429])}}},
         "/api/overview": read("overview", "Overview",
                               [_days(api.OVERVIEW_DAYS, "activity per day over this many days")], 400),
         "/api/contributors": read("contributors", "ContributorPage", [
@@ -346,6 +351,7 @@ def operations(settings: Settings) -> dict[str, dict[str, Schema]]:
         "/api/campaigns/{name}/close": change(
             "close a campaign now", "Closed", [_path("name", NAME, "the campaign's name")],
             {"schema": ref("CloseRequest")}),
+        "/api/sessions/revoke": change("log out everywhere", "Revoked", [], None),
     }
 
 

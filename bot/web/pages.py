@@ -16,7 +16,8 @@ CSRF tokens from bot.web.auth. No JavaScript; the only asset is the stylesheet, 
          /campaigns/{name}/close             maintainer actions from forms: a login and its CSRF token
 
 Every page takes `?lang=zh|en` (then remembered in a cookie; bot.web.i18n). Reads follow `dashboard.public`: a
-private dashboard sends visitors to /login. Refusals are pages too, with the status the API would answer.
+private dashboard (the default) sends visitors to /login. Refusals are pages too, with the status the API would
+answer; the login form's while failed logins are throttled is the login page saying so (429).
 """
 
 from __future__ import annotations
@@ -41,7 +42,19 @@ from bot.cli_notify import OUTBOX_STATUSES
 from bot.config import Settings
 from bot.store.tables import DELIVERY_STATUSES
 from bot.web import actions, api, data
-from bot.web.auth import Handler, access, check_change, current_session, error, may_read
+from bot.web.auth import (
+    ACCESS,
+    Handler,
+    Session,
+    access,
+    check_change,
+    current_session,
+    error,
+    form_fields,
+    local_path,
+    login_of,
+    readable,
+)
 from bot.web.charts import activity_chart
 from bot.web.i18n import HTML_LANG, LANGUAGES, Texts, chosen_language, default_language, remember
 
@@ -77,13 +90,6 @@ def _dashboard(request: web.Request) -> api.Dashboard:
 
 def profile_path(person_id: str) -> str:
     return "/contributors/" + quote(person_id, safe=":@")
-
-
-def _local(path: str | None) -> str | None:
-    """`path` when it is a path on this site (never another site's address)."""
-    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
-        return None
-    return path
 
 
 def render(request: web.Request, template: str, *, status: int = 200, here: URL | None = None,
@@ -127,7 +133,7 @@ def page(handler: Handler) -> Handler:
     """A page that reads: a visitor of a private dashboard is sent to the login page; refusals become pages."""
     @wraps(handler)
     async def shown(request: web.Request) -> web.StreamResponse:
-        if not may_read(request):
+        if not await readable(request):
             raise web.HTTPSeeOther(f"/login?{urlencode({'next': request.path_qs})}")
         try:
             return await handler(request)
@@ -340,12 +346,24 @@ async def _maybe(work: Awaitable[Any]) -> Any:
 
 
 async def login_page(request: web.Request) -> web.StreamResponse:
-    board = _dashboard(request)
-    after = _local(request.query.get("next")) or "/"
-    session = current_session(request)
-    return render(request, "login", next=after, failed=request.query.get("failed") == "1",
-                  private=not board.settings.dashboard.public and session is None,
-                  expires=session.expires_at if session else None)
+    after = local_path(request.query.get("next")) or "/"
+    return _login_form(request, after, await login_of(request), failed=request.query.get("failed") == "1")
+
+
+def _login_form(request: web.Request, after: str, session: Session | None, *, status: int = 200,
+                failed: bool = False, retry_after: int | None = None) -> web.Response:
+    """The login page: its form (going on to `after`), or for a maintainer logged in already a link there."""
+    response = render(request, "login", status=status, next=after, failed=failed, retry_after=retry_after,
+                      private=not access(request).public and session is None,
+                      expires=session.expires_at if session else None)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+async def login_throttled(request: web.Request, refusal: web.HTTPException, after: str) -> web.StreamResponse:
+    """What the login form's POST answers while failed logins are throttled: the login page saying so, 429."""
+    return _login_form(request, after, None, status=refusal.status, retry_after=int(refusal.headers["Retry-After"]))
 
 
 # -- maintainer actions from forms -------------------------------------------------------------------------------
@@ -384,9 +402,20 @@ def _field(form: Any, name: str, required: bool = False) -> str | None:
     return value
 
 
+def _checkbox(form: Any, name: str) -> bool:
+    """A checkbox: checked ("on", or "true" as scripts send it), not sent, or "false"; 400 for anything else (so
+    that no value closes a campaign for real by mistake)."""
+    value = form.get(name)
+    if value is None or value == "false":
+        return False
+    if value in ("on", "true"):
+        return True
+    raise error(400, f"{name}: on, true or false")
+
+
 @form_action
 async def award(request: web.Request) -> web.StreamResponse:
-    form = await request.post()
+    form = await form_fields(request)
     badge, user = _field(form, "badge", required=True), _field(form, "user", required=True)
     reason = _field(form, "reason")
     board = _dashboard(request)
@@ -398,8 +427,8 @@ async def award(request: web.Request) -> web.StreamResponse:
 @form_action
 async def close(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
-    form = await request.post()
-    dry_run = form.get("dry_run") in ("true", "on")
+    form = await form_fields(request)
+    dry_run = _checkbox(form, "dry_run")
     board = _dashboard(request)
     result = await api.acted(board.act(actions.close, board.db, board.settings, board.clock, name, dry_run))
     if not dry_run:
@@ -415,6 +444,7 @@ def page_routes(app: web.Application, cobot: Cobot) -> list[web.RouteDef]:
         return []
 
     board = app[api.DASHBOARD]
+    app[ACCESS].refusal_page = login_throttled
 
     def warm() -> None:
         """Beside the overview and the leaderboard (bot.web.api warms them): each campaign's view and the digest

@@ -1,0 +1,123 @@
+"""Failed logins, throttled: per client address and from everyone together, so that the dashboard token cannot be
+guessed at the network's speed and a burst of guesses costs one log line, not one per guess.
+
+Each limit is a generic cell rate algorithm (GCRA) over a minute: `limit` failures may come at once, then one more
+each `60 / limit` seconds. An address over its limit, or everyone over theirs, has its next attempts refused
+without the token being looked at (the caller answers 429 with `Retry-After`), right token or wrong, so a guess
+made while throttled teaches nothing. IPv6 addresses count by their /64 (one host usually holds a whole /64). At
+most `REMEMBERED` addresses are remembered (the least recent forgotten first): the overall limit still holds for
+the others. Time is cobot's clock; counting is per process (each replica throttles on its own).
+
+    throttle = FailedLogins(per_address=10, overall=60, clock=clock)
+    wait = throttle.wait(address)     # seconds before an attempt from `address` may be tried; 0.0: now
+    throttle.failed(address)          # a wrong token from `address`
+    throttle.passed(address)          # an attempt that was tried (to log the refusals of a burst that ended)
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from bot.clock import Clock
+
+log = logging.getLogger("cobot.dashboard")
+
+PERIOD = 60.0  # seconds: the limits are per minute
+REMEMBERED = 10_000  # addresses
+EVERYONE = "everyone"
+
+
+def client_key(remote: str | None) -> str:
+    """What an address counts as: itself, an IPv6 address its /64, anything unreadable "unknown"."""
+    try:
+        address = ipaddress.ip_address((remote or "").split("%", 1)[0])
+    except ValueError:
+        return "unknown"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
+@dataclass(slots=True)
+class _Cell:
+    """One limit's state: the moment (clock seconds) its bucket is empty again, and the refusals of the current
+    burst."""
+
+    empty_at: float = 0.0
+    refused: int = 0
+
+
+class _Limit:
+    """`limit` failures at once, then one every PERIOD / limit seconds (GCRA)."""
+
+    def __init__(self, limit: int) -> None:
+        self.interval = PERIOD / limit
+        self.tolerance = PERIOD - self.interval
+
+    def wait(self, cell: _Cell, now: float) -> float:
+        return max(0.0, cell.empty_at - now - self.tolerance)
+
+    def count(self, cell: _Cell, now: float) -> None:
+        cell.empty_at = max(cell.empty_at, now) + self.interval
+
+
+class FailedLogins:
+    """The failed logins of one dashboard (see the module's docstring)."""
+
+    def __init__(self, per_address: int, overall: int, clock: Clock) -> None:
+        self._per_address = _Limit(per_address)
+        self._overall = _Limit(overall)
+        self._clock = clock
+        self._addresses: OrderedDict[str, _Cell] = OrderedDict()
+        self._everyone = _Cell()
+
+    def _now(self) -> float:
+        return self._clock().timestamp()
+
+    def _cell(self, key: str) -> _Cell:
+        cell = self._addresses.get(key)
+        if cell is None:
+            cell = self._addresses[key] = _Cell()
+            while len(self._addresses) > REMEMBERED:
+                self._addresses.popitem(last=False)
+        self._addresses.move_to_end(key)
+        return cell
+
+    def wait(self, remote: str | None) -> float:
+        """Seconds before an attempt from `remote` may be tried (0.0: now). A refusal is counted, and logged once
+        for the burst it starts."""
+        now, key = self._now(), client_key(remote)
+        cell = self._addresses.get(key)
+        waits = [(self._overall.wait(self._everyone, now), EVERYONE, self._everyone)]
+        if cell is not None:
+            waits.append((self._per_address.wait(cell, now), key, cell))
+        wait, who, refused = max(waits, key=lambda found: found[0])
+        if wait <= 0:
+            return 0.0
+        if not refused.refused:
+            log.warning("dashboard: failed logins %s are throttled: further attempts are refused for %.0f s, "
+                        "without their token being tried", "from everyone" if who == EVERYONE else f"from {who}",
+                        wait)
+        refused.refused += 1
+        return wait
+
+    def failed(self, remote: str | None) -> None:
+        """A wrong token from `remote`."""
+        now = self._now()
+        self._overall.count(self._everyone, now)
+        self._per_address.count(self._cell(client_key(remote)), now)
+
+    def passed(self, remote: str | None) -> None:
+        """An attempt from `remote` was tried: a burst of refusals before it (its own, or everyone's) is over, and
+        said so once."""
+        key = client_key(remote)
+        for who, cell in ((key, self._addresses.get(key)), (EVERYONE, self._everyone)):
+            if cell is not None and cell.refused:
+                log.warning("dashboard: %d login attempts %s were refused while throttled", cell.refused,
+                            "from everyone" if who == EVERYONE else f"from {who}")
+                cell.refused = 0
