@@ -21,8 +21,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -33,6 +31,7 @@ sys.path.insert(0, str(HERE.parent))
 from bench.ingest import SECRET, Server, free_port, load, wait_healthy  # noqa: E402
 from bench.metrics import NOW  # noqa: E402
 from bench.pages import filled, settings_mapping  # noqa: E402
+from bench.poller import Poller  # noqa: E402
 
 BROWSED = ("/api/overview?days=30", "/api/leaderboard?days=365&limit=50")
 
@@ -51,34 +50,6 @@ def serve(url: str, port: int, slow_reads: str) -> None:
     settings = settings_from_mapping(mapping, "bench", env={})
     web.run_app(create_app(settings, FakeClock(NOW), run_workers=False), host="127.0.0.1", port=port,
                 print=None, access_log=None)
-
-
-class Browser:
-    """Asks for the dashboard's slow reads back to back, in a thread, until stopped; how many it got, how long
-    each took."""
-
-    def __init__(self, base: str) -> None:
-        self._base = base
-        self._stop = threading.Event()
-        self.seconds: list[float] = []
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> Browser:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        n = 0
-        while not self._stop.is_set():
-            started = time.perf_counter()
-            with urllib.request.urlopen(self._base + BROWSED[n % len(BROWSED)], timeout=300) as response:
-                response.read()
-            self.seconds.append(time.perf_counter() - started)
-            n += 1
 
 
 def deliveries(server: Server, seconds: float, rate: float, prefix: str) -> dict[str, Any]:
@@ -100,7 +71,7 @@ def phases(url: str, slow_reads: str, seconds: float, rate: float, idle: bool) -
         print(f"  the slow reads computing ({slow_reads}) …", file=sys.stderr)
         with urllib.request.urlopen(base + BROWSED[0], timeout=300) as response:  # the worker started, once
             response.read()
-        with Browser(base) as browser:
+        with Poller(base, BROWSED, timeout=300) as browser:
             found["busy"] = deliveries(server, seconds, rate, f"busy-{port}")
         found["reads"] = browser.seconds
         return found

@@ -32,9 +32,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.request
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -46,6 +44,7 @@ sys.path.insert(0, str(HERE.parent))
 from bench.ingest import SECRET, Server, free_port, load, wait_healthy  # noqa: E402
 from bench.metrics import NOW  # noqa: E402
 from bench.pages import filled, settings_mapping  # noqa: E402
+from bench.poller import Poller  # noqa: E402
 
 CLIENTS = 40
 WEEKS = 52
@@ -107,36 +106,6 @@ def forget_charts(path: Path) -> None:
             conn.execute("DELETE FROM digest_chart")
 
 
-class Health:
-    """Polls /healthz every HEALTH_EVERY seconds in a thread; each answer's latency (a failure counts its time)."""
-
-    def __init__(self, base: str) -> None:
-        self._base = base
-        self._stop = threading.Event()
-        self.seconds: list[float] = []
-        self.failed = 0
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> Health:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            started = time.perf_counter()
-            try:
-                with urllib.request.urlopen(self._base + "/healthz", timeout=30) as response:
-                    response.read()
-            except OSError:
-                self.failed += 1
-            self.seconds.append(time.perf_counter() - started)
-            self._stop.wait(HEALTH_EVERY)
-
-
 def crowd(base: str, seconds: float, clients: int, path: str) -> dict[str, int]:
     """`clients` asking back to back for `path` for `seconds`, WEEK in it a random past week (run as its own
     process)."""
@@ -170,7 +139,7 @@ def phase(server: Server, seconds: float, prefix: str, clients: int, path: str =
     if clients:
         asking = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--crowd", base, str(seconds),
                                    str(clients), path], cwd=HERE.parent, stdout=subprocess.PIPE, text=True)
-    with Health(base) as health:
+    with Poller(base, ["/healthz"], every=HEALTH_EVERY) as health:
         acks = load(server, "--mode", "rate", "--rate", str(RATE), "--seconds", str(seconds), "--prefix", prefix)
     answers = json.loads(asking.communicate()[0]) if asking else {}
     return {"health_p50": pct(health.seconds, 0.5), "health_p99": pct(health.seconds, 0.99),

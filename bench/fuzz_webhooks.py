@@ -26,7 +26,6 @@ import json
 import os
 import random
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,7 +38,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from ingest import free_port, wait_healthy  # noqa: E402
+from ingest import start_cobot, wait_healthy  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from bot.store.db import Database  # noqa: E402
@@ -276,35 +275,22 @@ def main() -> None:
     seconds = 10 if args.quick else args.seconds
     findings = Findings()
     with tempfile.TemporaryDirectory(prefix="cobot-fuzz-") as tmp:
-        port = free_port()
-        db_url = f"sqlite:///{Path(tmp) / 'cobot.db'}"
-        config = Path(tmp) / "config.toml"
-        config.write_text('[community]\nname = "Fuzz"\n')
-        env = {**os.environ, "COBOT_DATABASE_URL": db_url, "COBOT_GITHUB_WEBHOOK_SECRET": GITHUB_SECRET,
-               "COBOT_GITEE_WEBHOOK_SECRET": GITEE_SECRET, "PYTHONPATH": str(args.tree.resolve())}
-        for name in ("COBOT_GITHUB_TOKEN", "COBOT_GITEE_TOKEN", "COBOT_CONFIG"):
-            env.pop(name, None)
-        server = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--config", str(config), "--port",
-                                   str(port)], env=env, cwd=args.tree.resolve(), stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
+        server = start_cobot(Path(tmp), tree=args.tree.resolve(), config='[community]\nname = "Fuzz"\n',
+                             env={"COBOT_GITHUB_WEBHOOK_SECRET": GITHUB_SECRET,
+                                  "COBOT_GITEE_WEBHOOK_SECRET": GITEE_SECRET})
         try:
-            wait_healthy(port)
             print(f"fuzzing for {seconds:.0f} s, {args.connections} connections, seed {seed} …", file=sys.stderr)
-            asyncio.run(fuzz(port, seconds, args.connections, seed, findings))
-            if server.poll() is not None:
-                findings.problems.append(f"the server exited ({server.returncode})")
+            asyncio.run(fuzz(server.port, seconds, args.connections, seed, findings))
+            if server.process.poll() is not None:
+                findings.problems.append(f"the server exited ({server.process.returncode})")
             else:
                 try:
-                    wait_healthy(port, timeout=10)
+                    wait_healthy(server.port, timeout=10)
                 except RuntimeError:
                     findings.problems.append("the server is not healthy after the run")
-            stored = check_stored(db_url, findings)
+            stored = check_stored(server.db_url or "", findings)
         finally:
-            server.terminate()
-            try:
-                server.wait(20)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            server.stop()
 
     total = sum(findings.tried.values())
     print(f"\n## Webhook fuzz: {total:,} inputs in {seconds:.0f} s (seed {seed})\n")

@@ -3,6 +3,7 @@
     python bench/ingest.py                 # the full run (about 10 minutes: the burst is worked off before phase 2)
     python bench/ingest.py --quick         # short phases, a smoke check
     python bench/ingest.py --seconds 60 --rate 500 --connections 64
+    python bench/ingest.py --quick --tree /tmp/cobot-before   # serve another tree (`git archive` of a commit)
 
 Measures, each beside a bare-aiohttp baseline (signature check only) run in the same session:
 1. sustained throughput: accepted deliveries/s over --seconds at full speed, and that none acknowledged is lost;
@@ -25,6 +26,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -117,18 +119,29 @@ class Server:
             self.process.kill()
 
 
-def start_cobot(workdir: Path) -> Server:
+def start_cobot(workdir: Path, *, tree: Path = HERE.parent, env: Mapping[str, str] | None = None,
+                config: str = '[community]\nname = "Bench"\n') -> Server:
+    """`cobot serve` from the source tree `tree` on a free port of 127.0.0.1, healthy, its memory sampled: a SQLite
+    database in `workdir`, `config` as its configuration, GitHub's webhook secret SECRET, no forge token, `env`
+    over that (other secrets, for one)."""
     port = free_port()
     db_url = f"sqlite:///{workdir / f'cobot-{port}.db'}"
-    config = workdir / "config.toml"
-    config.write_text('[community]\nname = "Bench"\n')
-    env = {**os.environ, "COBOT_DATABASE_URL": db_url, "COBOT_GITHUB_WEBHOOK_SECRET": SECRET}
+    config_file = workdir / f"config-{port}.toml"
+    config_file.write_text(config)
+    variables = {**os.environ, "COBOT_DATABASE_URL": db_url, "COBOT_GITHUB_WEBHOOK_SECRET": SECRET,
+                 "PYTHONPATH": str(tree)}
     for name in ("COBOT_GITHUB_TOKEN", "COBOT_GITEE_TOKEN", "COBOT_CONFIG"):
-        env.pop(name, None)
-    process = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--config", str(config), "--port", str(port)],
-                               env=env, cwd=HERE.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    server = Server(process, port, db_url)
-    wait_healthy(port)
+        variables.pop(name, None)
+    variables.update(env or {})
+    process = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--config", str(config_file), "--port",
+                                str(port)], env=variables, cwd=tree, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    server = Server(process, port, variables["COBOT_DATABASE_URL"])
+    try:
+        wait_healthy(port)
+    except BaseException:
+        server.stop()
+        raise
     server.sample_memory()
     return server
 
@@ -197,6 +210,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=500, help="deliveries/s in the fixed-rate phase")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--quick", action="store_true", help="5-second phases")
+    parser.add_argument("--tree", type=Path, default=HERE.parent, help="the source tree whose cobot is served "
+                        "(another checkout: the figures before a change)")
     args = parser.parse_args()
     if args.quick:
         args.seconds = args.latency_seconds = 5
@@ -214,7 +229,7 @@ def main() -> None:
         finally:
             baseline.stop()
 
-        cobot = start_cobot(workdir)
+        cobot = start_cobot(workdir, tree=args.tree.resolve())
         try:
             got_max = load(cobot, "--mode", "max", "--seconds", str(args.seconds), "--connections",
                            str(args.connections), "--prefix", "t1", "--keys", str(keys_file))
@@ -226,7 +241,7 @@ def main() -> None:
         finally:
             cobot.stop()
 
-        cobot = start_cobot(workdir)
+        cobot = start_cobot(workdir, tree=args.tree.resolve())
         try:
             print(f"latency: {args.latency_seconds:.0f} s at {args.rate:.0f}/s …", file=sys.stderr)
             got_rate = load(cobot, "--mode", "rate", "--rate", str(args.rate), "--seconds",

@@ -27,6 +27,7 @@ from bot.store.writing import writing_flag
 from bot.web.api import dashboard_routes
 from bot.web.no_store import no_store
 from bot.web.pages import page_routes
+from bot.web.request_limits import request_limits
 from bot.webhook_body import BodyReader
 from bot.webhooks import webhook_endpoint
 from bot.worker_process import WorkerProcess
@@ -63,7 +64,8 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, run_workers: 
                   pipeline=Pipeline(db, settings, clock, platforms))
     app = web.Application(client_max_size=MAX_REQUEST_BYTES)
     app[COBOT] = cobot
-    app.middlewares.append(no_store)  # outermost: JSON answers and /api/, /login, /webhooks/ are never cached
+    app.middlewares.append(no_store)  # outermost: JSON answers and /api/, /login, /logout are never cached
+    app.middlewares.append(request_limits(settings.server.body_timeout_seconds))  # bodies: read in time, plain
 
     async def start(app: web.Application) -> None:
         if settings.database.auto_migrate:
@@ -79,8 +81,9 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, run_workers: 
         cobot.writer = InboxWriter(writer_db, clock, writer_pool, writing_flag(), nonce_lifetime)
         cobot.writer.start()
         server = settings.server
-        cobot.bodies = BodyReader(server.webhook_body_budget_bytes, server.max_body_bytes,
-                                  server.body_timeout_seconds)
+        cobot.bodies = BodyReader(budget_bytes=server.webhook_body_budget_bytes,
+                                  per_client_bytes=server.body_bytes_per_client, max_bytes=server.max_body_bytes,
+                                  seconds=server.body_timeout_seconds, idle_seconds=server.body_idle_seconds)
         cobot.receivers = {name: webhook_endpoint(platform, cobot.writer, clock, cobot.bodies, stored)
                            for name, platform in platforms.items()}
         if not run_workers:

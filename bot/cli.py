@@ -45,7 +45,7 @@ def serve(config_file: str | None, host: str | None, port: int | None, verbose: 
     setup_logging(verbose)
     settings = listening(settings_or_exit(config_file), host, port)  # the address it serves on, as the app knows it
     app = create_app(settings)
-    for level, line in statement(app):  # what it serves to whom, said before it serves anything
+    for level, line in statement(settings, app.router):  # what it serves to whom, said before it serves anything
         logging.getLogger("cobot").log(level, line)
     # Acknowledging a delivery takes the GIL a few times; a thread reading for the dashboard (its quick reads; its
     # slow ones too with dashboard.slow_reads = "thread") would hold it for the default 5 ms each time. Handing it

@@ -47,9 +47,13 @@ class ServerSettings(Section):
     port: int = Field(8080, ge=0, le=65535)
     max_body_bytes: int = Field(25 * 1024 * 1024, gt=0)  # one webhook body (every other route: 64 KB)
     webhook_body_budget_bytes: int = Field(64 * 1024 * 1024, gt=0)  # webhook bodies being read, all together
-    body_timeout_seconds: float = Field(20.0, gt=0)  # to read one webhook body, once its head has arrived
+    # Of that budget, what one client address (IPv6: its /64) may hold at once; None: max_body_bytes.
+    webhook_body_per_client_bytes: int | None = Field(None, gt=0)
+    body_timeout_seconds: float = Field(20.0, gt=0)  # to read one request body (any route's), once its head arrived
+    body_idle_seconds: float = Field(5.0, gt=0)  # at most this long without a byte of a webhook body
     header_timeout_seconds: float = Field(15.0, gt=0)  # `cobot serve`: a request head arrives within, or goodbye
     max_connections: int = Field(1000, ge=1)  # `cobot serve`: connections open at once; beyond, answered 503
+    max_connections_per_address: int = Field(250, ge=1)  # of them from one IPv4 address or IPv6 /64 (≤ the above)
     public_url: str = ""  # how others reach this cobot (https://cobot.example.org): badge and chart addresses
 
     @model_validator(mode="after")
@@ -57,7 +61,17 @@ class ServerSettings(Section):
         if self.webhook_body_budget_bytes < self.max_body_bytes:
             raise ValueError(f"webhook_body_budget_bytes ({self.webhook_body_budget_bytes}) must be at least "
                              f"max_body_bytes ({self.max_body_bytes}), or the largest delivery could never be read")
+        per_client = self.webhook_body_per_client_bytes
+        if per_client is not None and not self.max_body_bytes <= per_client <= self.webhook_body_budget_bytes:
+            raise ValueError(f"webhook_body_per_client_bytes ({per_client}) must be at least max_body_bytes "
+                             f"({self.max_body_bytes}) and at most webhook_body_budget_bytes "
+                             f"({self.webhook_body_budget_bytes})")
         return self
+
+    @property
+    def body_bytes_per_client(self) -> int:
+        """What one client address may hold of the webhook body budget."""
+        return self.webhook_body_per_client_bytes or self.max_body_bytes
 
     @field_validator("public_url")
     @classmethod

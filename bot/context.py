@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bot.clock import Clock
 from bot.config import Settings
 from bot.platforms.actions import ForgeRoles
-from bot.render import render
+from bot.render import render_message
 from bot.store.db import Database
 from bot.store.deferred import Deferred
 from bot.store.records import Book, StoredThread
@@ -53,4 +53,4 @@ class HandlerContext:
         return self.clock()
 
     def render(self, template_id: str, language: str, **values: Any) -> str:
-        return render(template_id, language, **values)
+        return render_message(template_id, language, **values)

@@ -172,7 +172,7 @@ async def _demo(db_path: Path, host: str, port: int, serve_on: bool, console: Co
     port = sock.getsockname()[1]
     settings = demo_settings(db_path, host, port)
     app = create_app(settings)
-    runner = web.AppRunner(app, access_log=None)
+    runner = web.AppRunner(app, access_log=None, auto_decompress=False)  # as `cobot serve` (bot.serving)
     await runner.setup()
     site = web.SockSite(runner, sock)
     await site.start()

@@ -6,15 +6,18 @@ carry it inline):
                                            characters, kept with the picture (campaigns.digest_chart)
     GET /digests/{name}/{week}.png         the same picture for whoever may read the dashboard (public, or a login)
 
-What it costs a stranger: a chart is drawn once per campaign, week and language and kept in the store (every
+What it costs a stranger: on the plain address of a private dashboard, nothing: whether the request may read is
+decided first (its login, if it sends one, is the only thing read), so anyone else is answered 401 for any week of
+a digest campaign without the store being read (a malformed week, or a name that is no digest campaign, is 404
+first: the settings say so). A chart is drawn once per campaign, week and language and kept in the store (every
 replica and restart serves it from there); drawing happens in the slow reads' worker process (bot.web.apart, at a
 lower priority; matplotlib is never imported by the serving process), one chart at a time per process, and at most
-`QUEUE` different charts are being drawn or waiting: past that the answer is 503 with Retry-After. Asking for a
-chart being drawn waits for that drawing. Only a week that can have a digest is drawn (campaigns.digest_chart's
+`QUEUE` different charts are being drawn or waiting to be: past that the answer is 503 with Retry-After. Asking for
+a chart being drawn waits for that drawing. Only a week that can have a digest is drawn (campaigns.digest_chart's
 `chart_period`: the campaign's weeks whose report is due, none before the first event it counts); anything else is
-404 saying why, a login missing 401; never a 500. The address with a key serves only what is kept: it never draws.
-A picture answered says how it came (`X-Cobot-Chart: kept` or `drawn`); this process also keeps the last `KEPT_HERE`
-it served in memory, so asking again costs no database read.
+404 saying why; never a 500. The address with a key serves only what is kept: it never draws. A picture answered
+says how it came (`X-Cobot-Chart: kept` or `drawn`); this process also keeps the last `KEPT_HERE` it served by each
+address in memory (bot.web.cache.Memo), so asking again costs no database read.
 """
 
 from __future__ import annotations
@@ -25,17 +28,17 @@ import logging
 import math
 import re
 import time
-from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import datetime
 
 from aiohttp import web
-from sqlalchemy import Connection
 
 from bot.clock import Clock
 from bot.config import Settings
 from bot.store.db import Database
 from bot.web.apart import SLOW_READS, shareable
 from bot.web.auth import ACCESS, readable
+from bot.web.cache import Memo
 from campaigns.base import Period
 from campaigns.digest_chart import (
     Chart,
@@ -54,15 +57,31 @@ from campaigns.settings import DigestSettings
 log = logging.getLogger("cobot.digest")
 
 QUEUE = 4  # different charts being drawn (one at a time) or waiting for it, in one serving process
-KEPT_HERE = 64  # charts also kept in this process's memory (the last served: about 2 MB), for ...
-KEPT_HERE_SECONDS = 600.0  # ... this long at most (a chart whose row was deleted is drawn again after it)
+KEPT_HERE = 64  # charts also kept in this process's memory by each address (the last served: about 2 MB each), ...
+KEPT_HERE_SECONDS = 600.0  # ... this long before the store is asked again (a chart whose row was deleted is drawn
+#                            again after it)
 FIRST_ACTIVITY_SECONDS = 600.0  # how long the moment of a campaign's first event is remembered here
 KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 PRIVATE = ("this digest's charts are not public: the digest's messages link each with its key "
            "(/digests/NAME/WEEK/KEY.png), or log in to the dashboard")
+NOT_HERE = "there is no chart at this address"
 HEADERS = {"X-Content-Type-Options": "nosniff"}
 
 Ident = tuple[str, str, str]  # campaign, week, language
+
+
+class Busy(Exception):
+    """`QUEUE` charts are being drawn or waiting: no other is started now."""
+
+
+class Undrawn(Exception):
+    """Drawing the chart failed (logged where it failed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    chart: Chart
+    how: str  # "kept" (in the store) or "drawn" (just now)
 
 
 class DigestCharts:
@@ -72,14 +91,23 @@ class DigestCharts:
         self._settings = settings
         self._db = db
         self._clock = clock
-        self._drawing: dict[Ident, asyncio.Task[Chart]] = {}
-        self._here: OrderedDict[Ident, tuple[float, Chart]] = OrderedDict()  # time.monotonic() when kept here
+        # kept here a while; asks for one being found or drawn wait for it (bot.web.cache)
+        self._charts = Memo(clock, KEPT_HERE_SECONDS, kept=KEPT_HERE)  # the plain address's: found, or drawn
+        self._linked = Memo(clock, KEPT_HERE_SECONDS, kept=KEPT_HERE)  # the keyed address's: found only
+        self._first = Memo(clock, FIRST_ACTIVITY_SECONDS)  # campaign → when the first event it counts happened
         self._one_at_a_time = asyncio.Lock()
-        self._first: dict[str, tuple[float, datetime | None]] = {}  # campaign → (time.monotonic(), first event)
+        self._drawings = 0  # charts being drawn or waiting to be
+        self._asking = 0  # requests waiting for a chart being found or drawn
         self._seconds = 2.0  # how long drawing a chart took lately (for Retry-After)
 
+    @property
+    def queue(self) -> tuple[int, int]:
+        """What is waiting: (different charts being drawn or waiting to be, requests waiting for a chart)."""
+        return self._drawings, self._asking
+
     async def answer(self, request: web.Request) -> web.Response:
-        """A week that has no chart is 404 whoever asks; one that has is 401 to whoever may not see it."""
+        """A malformed week, or no digest of that name: 404. Then, on the plain address, 401 to whoever may not
+        read (before the store is read); 404 for a week that has no chart."""
         campaign = self._settings.campaign(request.match_info["name"])
         if not isinstance(campaign, DigestSettings):
             return _refusal(404, "there is no digest campaign of that name")
@@ -88,75 +116,72 @@ class DigestCharts:
             parse_week(week)
         except NoChart as why:
             return _refusal(404, str(why))
-        if key is not None and not KEY.fullmatch(key):
-            return _refusal(404, "there is no chart at this address")
         ident = (campaign.name, week, campaign.language or self._settings.community.language)
+        if key is not None:
+            return await self._linked_chart(ident, key)
+        if not await _may_read(request):
+            return _refusal(401, PRIVATE)
+        had = self._charts.holds(ident)
+        self._asking += 1
         try:
-            found = self._kept_here(ident) or await asyncio.to_thread(self._look_up, campaign, ident, key is None)
+            found = await self._charts.get(ident, lambda: self._find_or_draw(campaign, ident))
         except NoChart as why:
             return _refusal(404, str(why))
-        if key is not None:  # a key is only ever given out with a kept picture, and it is all it takes
-            if not isinstance(found, Chart) or not hmac.compare_digest(found.key.encode(), key.encode()):
-                return _refusal(404, "there is no chart at this address")
-        elif not await _may_read(request):
-            return _refusal(401, PRIVATE)
-        if isinstance(found, Chart):
-            self._keep_here(ident, found)
-            return _picture(found, "kept", public=key is not None)
-        if found is None:  # (not without a key: a chart, a week to draw, or NoChart)
-            return _refusal(404, "there is no chart at this address")
-        return await self._drawn(campaign, found, ident)
+        except Busy:
+            return _refusal(503, "charts are being drawn: try again shortly", retry=self._retry_after())
+        except Undrawn:
+            return _refusal(503, "the chart could not be drawn: try again later", retry=self._retry_after())
+        finally:
+            self._asking -= 1
+        return _picture(found.chart, "kept" if had else found.how, public=False)
 
-    def _look_up(self, campaign: DigestSettings, ident: Ident, may_draw: bool) -> Chart | Period | None:
-        """The kept picture; else (`may_draw`) the week to draw, NoChart when there is none to draw."""
+    async def _linked_chart(self, ident: Ident, key: str) -> web.Response:
+        """A key is only ever given out with a kept picture, and it is all it takes."""
+        if not KEY.fullmatch(key):
+            return _refusal(404, NOT_HERE)
+        try:
+            chart = await self._linked.get(ident, lambda: asyncio.to_thread(self._stored, ident))
+        except NoChart:
+            return _refusal(404, NOT_HERE)
+        if not hmac.compare_digest(chart.key.encode(), key.encode()):
+            return _refusal(404, NOT_HERE)
+        return _picture(chart, "kept", public=True)
+
+    def _stored(self, ident: Ident) -> Chart:
         with self._db.reading() as conn:
             found = kept(conn, *ident)
-            if found is not None or not may_draw:
-                return found
-            period = chart_period(conn, campaign, ident[1], self._clock())
-            first = self._first_activity(conn, campaign)
+        if found is None:
+            raise NoChart(NOT_HERE)
+        return found
+
+    async def _find_or_draw(self, campaign: DigestSettings, ident: Ident) -> Found:
+        """The kept picture; else, for a week that can have one, the picture drawn now (NoChart: there is none)."""
+        found = await asyncio.to_thread(self._look_up, campaign, ident)
+        if isinstance(found, Chart):
+            return Found(found, "kept")
+        first = await self._first.get(campaign.name, lambda: asyncio.to_thread(self._first_activity, campaign))
         if first is None:
             raise NoChart(f"nothing {campaign.name} counts has happened yet: there is no chart of {ident[1]}")
-        if period.end <= first:
+        if found.end <= first:
             raise NoChart(f"nothing {campaign.name} counts happened before {first.date().isoformat()}: there is no "
                           f"chart of {ident[1]}")
-        return period
-
-    def _kept_here(self, ident: Ident) -> Chart | None:
-        found = self._here.get(ident)
-        if found is None or time.monotonic() - found[0] > KEPT_HERE_SECONDS:
-            return None
-        self._here.move_to_end(ident)
-        return found[1]
-
-    def _keep_here(self, ident: Ident, chart: Chart) -> None:
-        if ident not in self._here:
-            self._here[ident] = (time.monotonic(), chart)
-        while len(self._here) > KEPT_HERE:
-            self._here.popitem(last=False)
-
-    def _first_activity(self, conn: Connection, campaign: DigestSettings) -> datetime | None:
-        remembered = self._first.get(campaign.name)
-        if remembered is not None and time.monotonic() - remembered[0] < FIRST_ACTIVITY_SECONDS:
-            return remembered[1]
-        first = first_activity(conn, campaign)
-        self._first[campaign.name] = (time.monotonic(), first)
-        return first
-
-    async def _drawn(self, campaign: DigestSettings, period: Period, ident: Ident) -> web.Response:
-        task = self._drawing.get(ident)
-        if task is None:
-            if len(self._drawing) >= QUEUE:
-                return _refusal(503, "charts are being drawn: try again shortly", retry=self._retry_after())
-            task = asyncio.get_running_loop().create_task(self._draw(campaign, period, ident))
-            self._drawing[ident] = task
-            task.add_done_callback(lambda _: self._drawing.pop(ident, None))
+        if self._drawings >= QUEUE:
+            raise Busy
+        self._drawings += 1
         try:
-            chart = await asyncio.shield(task)
-        except Exception:  # (logged once, by the drawing)
-            return _refusal(503, "the chart could not be drawn: try again later", retry=self._retry_after())
-        self._keep_here(ident, chart)
-        return _picture(chart, "drawn", public=False)
+            return Found(await self._draw(campaign, found, ident), "drawn")
+        finally:
+            self._drawings -= 1
+
+    def _look_up(self, campaign: DigestSettings, ident: Ident) -> Chart | Period:
+        """The kept picture, else the week to draw (NoChart when there is none)."""
+        with self._db.reading() as conn:
+            found = kept(conn, *ident)
+            return found if found is not None else chart_period(conn, campaign, ident[1], self._clock())
+
+    def _first_activity(self, campaign: DigestSettings) -> datetime | None:
+        with self._db.reading() as conn:
+            return first_activity(conn, campaign)
 
     async def _draw(self, campaign: DigestSettings, period: Period, ident: Ident) -> Chart:
         async with self._one_at_a_time:
@@ -164,9 +189,9 @@ class DigestCharts:
             try:
                 png = await self._picture_of(campaign, period, ident[2])
                 chart = await asyncio.to_thread(self._keep, ident, png)
-            except Exception:
+            except Exception as error:
                 log.exception("digest %s: the chart of %s could not be drawn", campaign.name, period.key)
-                raise
+                raise Undrawn(str(error)) from error
             self._seconds = (self._seconds + time.monotonic() - started) / 2
             return chart
 
@@ -186,7 +211,7 @@ class DigestCharts:
             return keep(session.connection(), *ident, png, self._clock())
 
     def _retry_after(self) -> int:
-        return max(1, min(60, math.ceil(self._seconds * (len(self._drawing) + 1))))
+        return max(1, min(60, math.ceil(self._seconds * (self._drawings + 1))))
 
 
 async def _may_read(request: web.Request) -> bool:

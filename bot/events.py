@@ -111,16 +111,21 @@ class Event:
 
 def event_identity(event: Event) -> str:
     """What names this event whichever delivery carries it: the forge's own ids (the thread's number in its repo,
-    the comment's, the review's, the commit a push ends at), who did it, when, and what it changed. An org's hook and
-    a repo's hook, an App and a hook, a replayed body under a new delivery id: one event, one identity."""
+    the comment's, the review's, the commit a push ends at), who did it, and, for what has no id of its own, when and
+    what it changed (the labels or assignees a thread was left with). An org's hook and a repo's hook, an App and a
+    hook, a replayed body under a new delivery id: one event, one identity."""
     thread, comment, review, push = event.thread, event.comment, event.review, event.push
+    ids = (comment.id if comment else "", review.id if review else "", f"{push.ref}@{push.after}" if push else "")
+    own_id = next((found for found in ids if found and not found.endswith("None")), "")  # str(None): no id sent
+    changed: tuple[str, ...] = ()
+    if thread is not None and event.kind.endswith(("labeled", "assigned")):
+        changed = tuple(sorted(thread.labels if event.kind.endswith("labeled") else thread.assignees))
     parts = (
         event.platform, event.repo.full_name.lower(), event.kind,
-        f"{'pr' if thread.is_pr else 'issue'}#{thread.number}" if thread else "",
-        comment.id if comment else "", review.id if review else "",
-        f"{push.ref}@{push.after}" if push else "",
-        event.actor.id or event.actor.login.lower(), event.occurred_at.isoformat(),
-        *(f"{key}={value}" for key, value in sorted(event.detail.items())),
+        f"{'pr' if thread.is_pr else 'issue'}#{thread.number}" if thread else "", own_id,
+        event.actor.id or event.actor.login.lower(),
+        "" if own_id else event.occurred_at.isoformat(),  # an id names it; else its time (a delivery may lack one)
+        *(f"{key}={value}" for key, value in sorted(event.detail.items())), *changed,
     )
     return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:40]
 

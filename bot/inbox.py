@@ -203,11 +203,13 @@ class InboxWriter:
         rows = [{"platform": platform, "nonce": nonce, "key": key, "seen_at": now}
                 for (platform, nonce), key in first_key.items()]
         new = {(platform, nonce) for platform, nonce in connection.execute(sql.remember_nonce, rows)}
-        seen_before = [nonce for platform, nonce in first_key if (platform, nonce) not in new]
-        if seen_before:
-            for platform, nonce, key in connection.execute(sql.nonce_keys, {"nonces": seen_before}):
-                if (platform, nonce) in first_key:
-                    first_key[(platform, nonce)] = key
+        seen_before: dict[str, list[str]] = {}
+        for platform, nonce in first_key:
+            if (platform, nonce) not in new:
+                seen_before.setdefault(platform, []).append(nonce)
+        for platform, nonces in seen_before.items():  # by the primary key (platform, nonce), not a scan
+            for nonce, key in connection.execute(sql.nonce_keys, {"platform": platform, "nonces": nonces}):
+                first_key[(platform, nonce)] = key
         if self._nonces_pruned_at is None or now - self._nonces_pruned_at >= NONCE_PRUNING:
             connection.execute(sql.forget_nonces, {"horizon": now - self._nonce_lifetime})
             self._nonces_pruned_at = now
@@ -252,8 +254,8 @@ def _sql(dialect: str) -> DeliveryStatements:
         remember_nonce=dialect_insert(dialect)(NONCE)
         .values(**{c: bindparam(c) for c in ("platform", "nonce", "key", "seen_at")})
         .on_conflict_do_nothing().returning(NONCE.c.platform, NONCE.c.nonce),
-        nonce_keys=select(NONCE.c.platform, NONCE.c.nonce, NONCE.c.key)
-        .where(NONCE.c.nonce.in_(bindparam("nonces", expanding=True))),
+        nonce_keys=select(NONCE.c.nonce, NONCE.c.key)
+        .where(NONCE.c.platform == bindparam("platform"), NONCE.c.nonce.in_(bindparam("nonces", expanding=True))),
         forget_nonces=NONCE.delete().where(NONCE.c.seen_at < bindparam("horizon")),
     )
 
@@ -483,17 +485,21 @@ class Pipeline:
     def _claim(self, session: Session, delivery: Work, events: list[Event], now: datetime) -> list[tuple[int, Event]]:
         """The events this delivery takes, with their places in it: not those another delivery took before (the same
         event under another delivery id counts once and acts once), nor one this delivery carries twice. None: the
-        delivery is finished as ignored, naming the deliveries that took them."""
+        delivery is finished as ignored, naming the deliveries that took them.
+
+        PostgreSQL: a claim that another replica's batch holds waits for that batch. Two batches holding copies of
+        each other's events in opposite orders deadlock: PostgreSQL ends one, which is run again isolated (see
+        `_run_batch`) once the other's claims are committed or gone."""
         first: dict[str, int] = {}
         for index, event in enumerate(events):
             first.setdefault(event_identity(event), index)
-        holders = event_claims.claim(session.connection(), delivery.id, list(first), now)
+        holders = event_claims.claim(session.connection(), delivery.id, sorted(first), now)
         mine = [(index, events[index]) for identity, index in first.items() if holders[identity] == delivery.id]
         if not mine:
             others = ", ".join(str(holder) for holder in sorted(set(holders.values())))
             log.info("delivery %s carries only events that delivery %s took already", delivery.id, others)
             self._finish(delivery, now, "ignored", f"the same events as delivery {others}")
-        return mine
+        return sorted(mine, key=lambda found: found[0])
 
     def _announce_failure(self, later: Deferred, delivery: Work, now: datetime) -> None:
         """A notification (topic `failure`) for the channels routed for failures: this delivery failed for good."""

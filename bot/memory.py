@@ -1,35 +1,32 @@
 """Giving memory back to the system once large request bodies are gone.
 
 glibc keeps what a process frees on its heap for later: after a burst of large bodies, a server would keep their
-size in resident memory for good (fragmented among what stayed). `malloc_trim(0)` hands the free pages back. Where
-there is no glibc (musl, macOS), nothing is done.
+size in resident memory for good (fragmented among what stayed). `malloc_trim(0)` hands the free pages back. It is
+looked up on first use, in the C library the interpreter has loaded already (nothing happens at import time);
+where there is no glibc (musl, macOS), nothing is done.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ctypes
-import ctypes.util
 import logging
 from collections.abc import Callable
+from functools import cache
 
 log = logging.getLogger("cobot.memory")
 
 
-def _malloc_trim() -> Callable[[int], int] | None:
-    name = ctypes.util.find_library("c")
+@cache
+def malloc_trim() -> Callable[[int], int] | None:
+    """glibc's `malloc_trim`, or None where the loaded C library has none."""
     try:
-        trim = ctypes.CDLL(name).malloc_trim if name else None
-    except (OSError, AttributeError):
-        return None
-    if trim is None:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError, TypeError):  # no such symbol (musl, macOS); no dlopen(NULL) (Windows)
         return None
     trim.argtypes = [ctypes.c_size_t]
     trim.restype = ctypes.c_int
     return trim
-
-
-MALLOC_TRIM = _malloc_trim()
 
 
 class MemoryReturn:
@@ -45,7 +42,7 @@ class MemoryReturn:
         self._scheduled: asyncio.TimerHandle | None = None
 
     def freed(self, size: int) -> None:
-        if MALLOC_TRIM is None or size < self._large:
+        if size < self._large or malloc_trim() is None:
             return
         self._freed += size
         if self._freed >= self._threshold and self._scheduled is None:
@@ -53,5 +50,6 @@ class MemoryReturn:
 
     def _trim(self) -> None:
         self._scheduled, self._freed = None, 0
-        assert MALLOC_TRIM is not None
-        asyncio.get_running_loop().run_in_executor(None, MALLOC_TRIM, 0)
+        trim = malloc_trim()
+        assert trim is not None
+        asyncio.get_running_loop().run_in_executor(None, trim, 0)

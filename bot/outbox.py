@@ -10,6 +10,7 @@ what it would have done and records that.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -51,6 +52,18 @@ def _insert_action(dialect: str) -> Executable:
             .on_conflict_do_nothing())
 
 
+KEY_LENGTH = 200  # the outbox's key column
+
+
+def fitting_key(key: str) -> str:
+    """`key` when it fits its column; else its start and a digest of all of it (the same key always gives the same
+    one, so a decision reached again is still recognised). A key holds repo names, channel names and refs a forge
+    lets grow long: on PostgreSQL an over-long one would fail the row, and with it the delivery's handlers."""
+    if len(key) <= KEY_LENGTH:
+        return key
+    return f"{key[:KEY_LENGTH - 42]}#{hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()[:41]}"
+
+
 def store_actions(later: Deferred, actions: Iterable[Action], delivery_id: int | None, now: datetime,
                   notify: NotifySettings, language: str) -> int:
     """Store actions with the transaction that decided them (an action decided before is not stored again).
@@ -61,7 +74,7 @@ def store_actions(later: Deferred, actions: Iterable[Action], delivery_id: int |
                   else route_notification(decided, notify, language))
         for action in routed:
             later.add(_insert_action(later.dialect), {
-                "key": action.key, "kind": action.kind, "platform": action.platform, "repo": action.repo,
+                "key": fitting_key(action.key), "kind": action.kind, "platform": action.platform, "repo": action.repo,
                 "number": action.number, "channel": action.channel, "payload": action.payload(),
                 "delivery_id": delivery_id, "created_at": now})
             count += 1

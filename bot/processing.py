@@ -20,6 +20,8 @@ from bot.platforms.registry import forge_clients, webhook_platforms
 from bot.scheduler import Scheduler
 from bot.store.db import Database
 from bot.store.writing import WritingFlag
+from bot.web.apart import SLOW_READS
+from campaigns.digest_chart import draw
 from campaigns.runner import CampaignRunner
 
 log = logging.getLogger("cobot")
@@ -44,7 +46,9 @@ class Processing:
         self.worker = Worker(self.pipeline, self._pool, self.dispatcher.wake, writing)
         self.scheduler: Scheduler | None = None
         if settings.scheduler.enabled:
-            runner = CampaignRunner(db, settings, clock)
+            # a digest's chart drawn in the slow reads' worker (here, in the inbox worker's process): not where the
+            # server answers, and before the tick's transaction (campaigns.runner)
+            runner = CampaignRunner(db, settings, clock, draw=SLOW_READS.blocking(draw))
             self.scheduler = Scheduler(settings.scheduler, db, runner, clock, [c.name for c in settings.campaigns])
 
     def start(self) -> None:

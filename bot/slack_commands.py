@@ -2,18 +2,26 @@
 
 Slack signs each request (signature v0: `X-Slack-Signature` over `v0:TIMESTAMP:BODY` with the app's signing
 secret, `X-Slack-Request-Timestamp` no more than five minutes off), checked with slack-sdk's verifier: a bad or
-missing signature, or an old timestamp, is answered 401. Slack wants an answer within three seconds: an answer
+missing signature, or an old timestamp, is answered 401, and so is a replay: a signature accepted once is
+remembered while its timestamp could be accepted (`SeenSignatures`), so that a captured request sent again within
+its five minutes is refused. They are remembered in memory, per process: with several replicas behind one address,
+a replay that reaches another replica than the original is accepted once more (Slack itself never sends a request
+twice with the same signature: a retry has a new timestamp). Slack wants an answer within three seconds: an answer
 ready within `slack.answer_within_seconds` is given at once; a slower one is acknowledged ("working on it") and
-posted to the request's `response_url` when ready (only to a host in `slack.response_hosts`).
+posted to the request's `response_url` when ready: only over https, to a host in `slack.response_hosts`, on the
+default port (a port other than 443 only where the host is listed with it, `127.0.0.1:8443`, for tests).
 
 Sub-commands come from the registry (`bot.commands.registry.SLACK_COMMANDS`); a Slack member's role and forge
-accounts come from `[[slack.users]]`.
+accounts come from `[[slack.users]]`. Every answer is Markdown made with every value escaped
+(`bot.commands.answers.message`, or `render_message` for views and digests): what a member typed (a name, a badge, a
+campaign) shows as written in Slack, never as a link or a mention.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -29,12 +37,13 @@ from yarl import URL
 from bot import community
 from bot.badges import UnknownBadge, grant
 from bot.clock import Clock
+from bot.commands.answers import message
 from bot.commands.registry import SLACK_COMMANDS, SLACK_LIST, arity_problem
 from bot.commands.settings import Role, SlackUser
 from bot.config import Settings
+from bot.notifiers.escape import Markdown
 from bot.notifiers.text import slack_mrkdwn
 from bot.notifiers.urls import outbound_session
-from bot.render import render, render_message
 from bot.store.db import Database
 from campaigns.digest import build_digest, render_markdown
 from campaigns.settings import DigestSettings
@@ -44,15 +53,18 @@ log = logging.getLogger("cobot.slack")
 
 MENTION = re.compile(r"^<@(?P<id>[UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 MAX_BODY = 64 * 1024
+TIMESTAMP = re.compile(r"[0-9]{1,12}")  # seconds since 1970, as Slack writes them (ASCII digits: int() reads others)
+SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")  # what slack-sdk's verifier computes (hex of an HMAC-SHA256)
+REPLAY_WINDOW = 5 * 60  # seconds a timestamp is accepted either side of now (slack-sdk's verifier)
 
 
 @dataclass(frozen=True, slots=True)
 class SlackAnswer:
-    text: str  # Markdown; sent as Slack mrkdwn
+    text: Markdown  # sent as Slack mrkdwn
     in_channel: bool = False
 
     def message(self) -> dict[str, Any]:
-        return {"response_type": "in_channel" if self.in_channel else "ephemeral", "text": slack_mrkdwn(self.text),
+        return {"response_type": "in_channel" if self.in_channel else "ephemeral", "text": slack_mrkdwn(str(self.text)),
                 "mrkdwn": True}
 
 
@@ -66,6 +78,26 @@ class _VerifierClock:
         return self._clock().timestamp()
 
 
+class SeenSignatures:
+    """The signatures of the requests accepted, each remembered until its timestamp is too old to be accepted again
+    (REPLAY_WINDOW after it), so that the same request sent again is refused. Only requests signed with the secret
+    are remembered: no more than Slack sent in ten minutes (a timestamp may be five minutes ahead, too)."""
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+        self._expiring: list[tuple[float, str]] = []  # (when a signature may be forgotten, the signature): a heap
+
+    def first(self, signature: str, timestamp: int, now: float) -> bool:
+        """Whether `signature` (of a request dated `timestamp`) is new, remembering it; False for a replay."""
+        while self._expiring and self._expiring[0][0] < now:
+            self._seen.discard(heapq.heappop(self._expiring)[1])
+        if signature in self._seen:
+            return False
+        self._seen.add(signature)
+        heapq.heappush(self._expiring, (timestamp + REPLAY_WINDOW, signature))
+        return True
+
+
 class SlackCommands:
     """The endpoint and what it answers with; `close()` waits for answers still on their way."""
 
@@ -77,6 +109,8 @@ class SlackCommands:
         self._pending: set[asyncio.Task[None]] = set()
         self._verifier = (SignatureVerifier(settings.slack.signing_secret, _VerifierClock(clock))
                           if settings.slack.signing_secret else None)
+        self._seen = SeenSignatures()
+        self._response_addresses = settings.slack.response_addresses()
 
     async def handle(self, request: web.Request) -> web.Response:
         if request.content_length is not None and request.content_length > MAX_BODY:
@@ -98,7 +132,7 @@ class SlackCommands:
             if not response_url:  # nowhere to send it later: wait for it (a test client, say)
                 return web.json_response((await work).message())
             self._follow_up(work, response_url)
-            working = SlackAnswer(render("commands/slack_working", self._language))
+            working = SlackAnswer(message("commands/slack_working", self._language))
             return web.json_response(working.message())
         return web.json_response(answer.message())
 
@@ -107,7 +141,7 @@ class SlackCommands:
             return await asyncio.to_thread(self.answer, user_id, text)
         except Exception:
             log.exception("the Slack command %r failed", text[:100])
-            return SlackAnswer(render("commands/slack_failed", self._language))
+            return SlackAnswer(message("commands/slack_failed", self._language))
 
     def _refusal(self, request: web.Request, body: bytes) -> str | None:
         if self._verifier is None:
@@ -116,17 +150,29 @@ class SlackCommands:
         signature = request.headers.get("X-Slack-Signature", "")
         if not timestamp or not signature:
             return "missing X-Slack-Signature or X-Slack-Request-Timestamp"
-        if not timestamp.isdigit():
+        if not TIMESTAMP.fullmatch(timestamp):
             return "X-Slack-Request-Timestamp is not a number"
-        if not self._verifier.is_valid(body, timestamp, signature):
+        if not SIGNATURE.fullmatch(signature) or not self._verifier.is_valid(body, timestamp, signature):
             return "the signature does not match, or the timestamp is more than five minutes off"
+        if not self._seen.first(signature, int(timestamp), self._clock().timestamp()):
+            return "a replay: this signature was accepted already"
         return None
 
     def _may_answer_at(self, url: str) -> bool:
-        parsed = URL(url)
-        allowed = {host.lower() for host in self._settings.slack.response_hosts}
-        return parsed.scheme in ("https", "http") and (parsed.host or "").lower() in allowed and (
-            parsed.scheme == "https" or (parsed.host or "") in self._settings.notify.allow_hosts)
+        """Whether a slow answer may be posted to `url`: https on the default port of a host in
+        `slack.response_hosts`, or on a port listed with the host there; plain http only to such a host that
+        `notify.allow_hosts` names as well (a local server, in tests)."""
+        try:
+            parsed = URL(url)
+            port = None if parsed.is_default_port() else parsed.explicit_port  # (:443 in an https URL: None)
+        except ValueError:
+            return False
+        if parsed.scheme not in ("https", "http") or not parsed.host or parsed.user is not None:
+            return False
+        host = parsed.host.lower()
+        if (host, port) not in self._response_addresses:
+            return False
+        return parsed.scheme == "https" or host in self._settings.notify.allow_hosts
 
     def _follow_up(self, work: Awaitable[SlackAnswer], response_url: str) -> None:
         task = asyncio.ensure_future(self._post_later(work, response_url))
@@ -156,17 +202,17 @@ class SlackCommands:
         spec = SLACK_COMMANDS.get(name)
         language = self._language
         if spec is None:
-            return SlackAnswer(render("commands/slack_unknown", language, name=name))
+            return SlackAnswer(message("commands/slack_unknown", language, name=name))
         member = self._settings.slack.user(user_id)
         role = Role.named(member.role) if member else Role.CONTRIBUTOR
         command = f"cobot {spec.name}"
         if role < spec.role:
-            return SlackAnswer(render("commands/refused", language, name=command, who=spec.who(language)))
+            return SlackAnswer(message("commands/refused", language, name=command, who=spec.who(language)))
         problem = arity_problem(spec, len(args), command, language)
         if problem is not None:
             example = spec.examples[0] if spec.examples else spec.usage
-            return SlackAnswer(render("commands/usage", language, problem=problem, usage=f"/cobot {spec.usage}",
-                                      example=example))
+            return SlackAnswer(message("commands/usage", language, problem=problem, usage=f"/cobot {spec.usage}",
+                                       example=example))
         return SUB_COMMANDS[spec.name](self, member, user_id, args)
 
     def _person_named(self, name: str) -> str | None:
@@ -181,18 +227,18 @@ class SlackCommands:
         language, settings = self._language, self._settings
         name = self._person_named(args[0]) if args else _account_of(member)
         if name is None:
-            return SlackAnswer(render("commands/slack_unmapped", language, id=args[0] if args else user_id))
+            return SlackAnswer(message("commands/slack_unmapped", language, id=args[0] if args else user_id))
         now = self._clock()
         with self._db.reading() as conn:
             try:
                 person = community.resolve_person(conn, settings, name)
             except community.UnknownPerson:
-                return SlackAnswer(render("commands/unknown_person", language, name=name))
+                return SlackAnswer(message("commands/unknown_person", language, name=name))
             found = community.stats(conn, settings, person, now, settings.commands.leaderboard_days)
         catalogue = settings.badges.catalogue()
         badges = [catalogue[b].name_in(language) if b in catalogue else b for b in found.badges]
-        text = render_message("commands/stats", language, s=found, name=person.name, own=not args,
-                      community=settings.community.name, badges=badges)
+        text = message("commands/stats", language, s=found, name=person.name, own=not args,
+                       community=settings.community.name, badges=badges)
         return SlackAnswer(_capitalised(text))
 
     def _leaderboard(self, member: SlackUser | None, user_id: str, args: tuple[str, ...]) -> SlackAnswer:
@@ -202,8 +248,8 @@ class SlackCommands:
         days = settings.commands.leaderboard_days
         with self._db.reading() as conn:
             standings = community.leaderboard(conn, self._clock(), days, settings.commands.leaderboard_size)
-        text = render_message("commands/leaderboard", self._language, standings=standings, days=days,
-                      community=settings.community.name)
+        text = message("commands/leaderboard", self._language, standings=standings, days=days,
+                       community=settings.community.name)
         return SlackAnswer(_capitalised(text))
 
     def _award(self, member: SlackUser | None, user_id: str, args: tuple[str, ...]) -> SlackAnswer:
@@ -211,18 +257,18 @@ class SlackCommands:
         badge_id, who = args
         name = self._person_named(who)
         if name is None:
-            return SlackAnswer(render("commands/slack_unmapped", language, id=who))
+            return SlackAnswer(message("commands/slack_unmapped", language, id=who))
         try:
             award, new = grant(self._db, self._settings, badge_id, name, f"slack:{user_id}", self._clock())
         except UnknownBadge as unknown:
-            return SlackAnswer(render("commands/unknown_badge", language, badge=badge_id, known=unknown.known))
+            return SlackAnswer(message("commands/unknown_badge", language, badge=badge_id, known=unknown.known))
         except community.UnknownPerson:
-            return SlackAnswer(render("commands/unknown_person", language, name=name.lstrip("@")))
+            return SlackAnswer(message("commands/unknown_person", language, name=name.lstrip("@")))
         values = {"recipient": award.login, "badge": award.badge.name_in(language),
                   "about": award.badge.description_in(language)}
         if new:
-            return SlackAnswer(render("commands/awarded", language, **values), in_channel=True)
-        return SlackAnswer(render("commands/award_held", language, **values))
+            return SlackAnswer(message("commands/awarded", language, **values), in_channel=True)
+        return SlackAnswer(message("commands/award_held", language, **values))
 
     def _campaign(self, member: SlackUser | None, user_id: str, args: tuple[str, ...]) -> SlackAnswer:
         verb = args[0].lower()
@@ -231,9 +277,9 @@ class SlackCommands:
         if verb == "list" and len(args) == 1:
             with self._db.reading() as conn:
                 views = campaign_views(conn, self._settings, self._clock())
-            return SlackAnswer(render("commands/slack_campaigns", self._language, views=views))
+            return SlackAnswer(message("commands/slack_campaigns", self._language, views=views))
         spec = SLACK_COMMANDS["campaign"]
-        return SlackAnswer(render("commands/usage", self._language, problem=render(
+        return SlackAnswer(message("commands/usage", self._language, problem=message(
             "commands/problem_verb", self._language, value=" ".join(args), verbs=["list", "show NAME"],
             command="cobot campaign"), usage=f"/cobot {spec.usage}", example=spec.examples[0]))
 
@@ -241,15 +287,15 @@ class SlackCommands:
         found = self._settings.campaign(name.lower())
         if found is None:
             names = [campaign.name for campaign in self._settings.campaigns]
-            return SlackAnswer(render("commands/slack_no_campaign", self._language, name=name, names=names))
+            return SlackAnswer(message("commands/slack_no_campaign", self._language, name=name, names=names))
         with self._db.reading() as conn:
             [view] = campaign_views(conn, self._settings, self._clock(), only=found.name)
-        return SlackAnswer(render_view(view, self._language))
+        return SlackAnswer(Markdown(render_view(view, self._language)))  # render_message's
 
     def _digest(self, member: SlackUser | None, user_id: str, args: tuple[str, ...]) -> SlackAnswer:
         if args[0].lower() != "preview":
             spec = SLACK_COMMANDS["digest"]
-            return SlackAnswer(render("commands/usage", self._language, problem=render(
+            return SlackAnswer(message("commands/usage", self._language, problem=message(
                 "commands/problem_verb", self._language, value=args[0], verbs=["preview"], command="cobot digest"),
                 usage=f"/cobot {spec.usage}", example=spec.examples[0]))
         digests = [c for c in self._settings.campaigns if isinstance(c, DigestSettings) and c.scope == "community"]
@@ -257,11 +303,11 @@ class SlackCommands:
         now = self._clock()
         with self._db.reading() as conn:
             built = build_digest(conn, self._settings, campaign, now - timedelta(days=7), now, self._language)
-        return SlackAnswer(render("campaigns/digest_title", self._language, d=built) + "\n\n"
-                           + render_markdown(built, self._language))
+        title = message("campaigns/digest_title", self._language, d=built)
+        return SlackAnswer(title + Markdown("\n\n" + render_markdown(built, self._language)))  # render_message's
 
     def _help(self, member: SlackUser | None, user_id: str, args: tuple[str, ...]) -> SlackAnswer:
-        return SlackAnswer(render("commands/slack_help", self._language, specs=SLACK_LIST, lang=self._language))
+        return SlackAnswer(message("commands/slack_help", self._language, specs=SLACK_LIST, lang=self._language))
 
 
 SubCommand = Callable[[SlackCommands, SlackUser | None, str, tuple[str, ...]], SlackAnswer]
@@ -281,9 +327,9 @@ def _account_of(member: SlackUser | None) -> str | None:
     return None
 
 
-def _capitalised(text: str) -> str:
+def _capitalised(text: Markdown) -> Markdown:
     """The messages are written to follow "@login: "; on their own, they start with a capital."""
-    return text[:1].upper() + text[1:]
+    return Markdown(text[:1].upper() + text[1:])
 
 
 def slack_route(settings: Settings, db: Database, clock: Clock, app: web.Application) -> web.RouteDef:

@@ -1,7 +1,8 @@
 """The webhook endpoints: check the headers → read the body within the budget → authenticate → accept → store →
 answer. Whoever can open a connection can reach them: a request without the signature headers is refused before
-its body is read, a body is read only within `bot.webhook_body`'s budget and deadline, and anything a signed delivery
-holds is stored (as received, or as rejected) rather than failing."""
+its body is read, a body is read only within `bot.webhook_body`'s budget and deadlines, and anything a signed delivery
+holds is stored (as received, or as rejected) rather than failing. A body's bytes count against the budget until
+its delivery is stored or refused (parsing it and storing it keep them, and more, in memory meanwhile)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from aiohttp import web
 
 from bot.clock import Clock
 from bot.inbox import InboxWriter, Incoming
+from bot.log_limits import QuietLog
 from bot.platforms.base import InvalidPayload, Replayed, Unauthorized, WebhookPlatform
 from bot.webhook_body import BodyReader, BodyRefused
 
@@ -21,44 +23,56 @@ RETRY_AFTER_SECONDS = "5"
 
 def webhook_endpoint(platform: WebhookPlatform, inbox: InboxWriter, clock: Clock, bodies: BodyReader,
                      on_stored: Callable[[], None]) -> Callable[[web.Request], Awaitable[web.Response]]:
+    refusals = QuietLog(log)  # anyone may send: a flood of refusals writes a few lines and a count
+
     async def receive(request: web.Request) -> web.Response:
         try:
             platform.check_headers(request.headers, clock())
         except Unauthorized as refusal:
-            log.warning("%s webhook from %s refused: %s", platform.name, request.remote, refusal)
+            refusals.warning(f"{platform.name} 401", "%s webhook from %s refused: %s", platform.name, request.remote,
+                             refusal)
             return _answer(401, error=str(refusal))
         try:
             body = await bodies.read(request)
         except BodyRefused as refused:
-            log.warning("%s webhook from %s: %s (%d)", platform.name, request.remote, refused.reason, refused.status)
+            refusals.warning(f"{platform.name} {refused.status}", "%s webhook from %s: %s (%d)", platform.name,
+                             request.remote, refused.reason, refused.status)
             return _answer(refused.status, error=refused.reason)
-        try:
-            platform.authenticate(request.headers, body.data)
-        except Unauthorized as refusal:
-            log.warning("%s webhook from %s refused: %s", platform.name, request.remote, refusal)
-            return _answer(401, error=str(refusal))
+        try:  # its bytes are in use until the delivery is stored or refused: its reservation lasts as long
+            return await _authenticated(platform, inbox, request, body.data, on_stored, refusals)
         finally:
             body.release()
-        try:
-            received = platform.accept(request.headers, body.data)
-        except InvalidPayload as invalid:
-            item, reason = Incoming(platform.name, invalid.received, "rejected", invalid.reason), invalid.reason
-            return await _store(inbox, item, lambda delivery_id: _answer(400, error=reason, delivery=delivery_id,
-                                                                         key=item.received.key))
-        if received.is_ping:
-            item = Incoming(platform.name, received, "ignored", "ping")
-            return await _store(inbox, item, lambda delivery_id: _answer(200, status="pong", delivery=delivery_id,
-                                                                         key=received.key))
-
-        def accepted(delivery_id: int | None) -> web.Response:
-            if delivery_id is None:
-                return _answer(200, status="duplicate", key=received.key)
-            on_stored()
-            return _answer(202, status="accepted", delivery=delivery_id)
-
-        return await _store(inbox, Incoming(platform.name, received), accepted)
 
     return receive
+
+
+async def _authenticated(platform: WebhookPlatform, inbox: InboxWriter, request: web.Request, data: bytes,
+                         on_stored: Callable[[], None], refusals: QuietLog) -> web.Response:
+    """Authenticate the body, then store what it holds and answer."""
+    try:
+        platform.authenticate(request.headers, data)
+    except Unauthorized as refusal:
+        refusals.warning(f"{platform.name} 401", "%s webhook from %s refused: %s", platform.name, request.remote,
+                         refusal)
+        return _answer(401, error=str(refusal))
+    try:
+        received = platform.accept(request.headers, data)
+    except InvalidPayload as invalid:
+        item, reason = Incoming(platform.name, invalid.received, "rejected", invalid.reason), invalid.reason
+        return await _store(inbox, item, lambda delivery_id: _answer(400, error=reason, delivery=delivery_id,
+                                                                     key=item.received.key))
+    if received.is_ping:
+        item = Incoming(platform.name, received, "ignored", "ping")
+        return await _store(inbox, item, lambda delivery_id: _answer(200, status="pong", delivery=delivery_id,
+                                                                     key=received.key))
+
+    def accepted(delivery_id: int | None) -> web.Response:
+        if delivery_id is None:
+            return _answer(200, status="duplicate", key=received.key)
+        on_stored()
+        return _answer(202, status="accepted", delivery=delivery_id)
+
+    return await _store(inbox, Incoming(platform.name, received), accepted)
 
 
 async def _store(inbox: InboxWriter, item: Incoming, answer: Callable[[int | None], web.Response]) -> web.Response:

@@ -8,12 +8,17 @@ A kind is a module of `campaigns/` (see `campaigns.registry`) with:
   twice, late, or after a restart neither repeats nor skips anything; it returns `ctx.actions`, which the
   helpers below (`announce`, `comment`, `act`) fill;
 - `view(campaign, conn, settings, now, participant=None) -> dict`: what `cobot campaign show` and Slack show;
-- optionally `router`: its event handlers.
+- optionally `router`: its event handlers;
+- optionally `prepare(campaign, preparation) -> dict`: slow work its tick will need (drawing a chart), done before
+  the tick's transaction opens (which holds the store's write lock on SQLite: nothing slow may happen inside it);
+  what it returns is the tick's `ctx.prepared`.
 """
 
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
@@ -23,7 +28,7 @@ from sqlalchemy import Connection, select
 
 from bot.config import Settings
 from bot.events import Action
-from bot.render import render
+from bot.render import render_message
 from bot.store.db import dialect_insert
 from bot.store.tables import CampaignEvent, CampaignState
 from campaigns.settings import CampaignBase, weekly_times
@@ -32,6 +37,9 @@ CAMPAIGN_EVENT = CampaignEvent.__table__  # type: ignore[attr-defined]
 CAMPAIGN_STATE = CampaignState.__table__  # type: ignore[attr-defined]
 
 Status = Literal["scheduled", "running", "ended"]
+Days = list[tuple[str, dict[str, int]]]  # a chart's days: (YYYY-MM-DD, counts by group)
+Drawer = Callable[[Days, str], bytes]  # a chart's days and language → its PNG (campaigns.digest_chart's `draw`, run
+#                                       where the runner's owner says: away from a serving process)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,14 +165,30 @@ class Reply:
     unassign: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Preparation:
+    """What a kind's `prepare` works with, before its tick's transaction: read-only connections (no write lock:
+    `with preparation.reading() as conn`), the settings, the tick's time, and how to draw a chart (slow: seconds for
+    the first one, which may start a process)."""
+
+    reading: Callable[[], AbstractContextManager[Connection]]
+    settings: Settings
+    now: datetime
+    draw: Drawer
+
+
 @dataclass
 class CampaignContext:
-    """A tick's (or an event handler's) view of the world: one transaction, settings, and the time."""
+    """A tick's (or an event handler's) view of the world: one transaction, settings, and the time; for a tick,
+    what its kind's `prepare` made ready before the transaction, and how to draw a chart the preparation could not
+    foresee (the week changed in between: slow, inside the transaction, so only then)."""
 
     conn: Connection
     settings: Settings
     now: datetime
     actions: list[Action] = field(default_factory=list)
+    prepared: dict[str, Any] = field(default_factory=dict)
+    draw: Drawer | None = None
 
     def window(self, campaign: CampaignBase) -> Window:
         return window(self.conn, campaign)
@@ -193,7 +217,7 @@ class CampaignContext:
                 **values: Any) -> None:
         """A comment on an issue or PR (platform, repo, number), in the campaign's language."""
         language = self.language(campaign)
-        body = render(f"campaigns/{template}", language, campaign=campaign.name, title=campaign.title, **values)
+        body = render_message(f"campaigns/{template}", language, campaign=campaign.name, title=campaign.title, **values)
         platform, repo, number = where
         self.actions.append(Action(kind="comment", key=f"campaign:{campaign.name}:{key}", platform=platform,
                                    repo=repo, number=number, is_pr=is_pr, body=body, language=language))

@@ -24,9 +24,9 @@ from bot.events import Action
 from bot.render import render_html, render_message
 from bot.routing import Router
 from bot.store.tables import Activity, BadgeAward, Milestone, Thread
-from campaigns.base import CampaignContext, JobSpec, Period, Weekly, weekly_periods, window
+from campaigns.base import CampaignContext, JobSpec, Period, Preparation, Weekly, weekly_periods, window
 from campaigns.digest_chart import CHART_GROUPS as CHART_GROUPS  # what the chart stacks (the dashboard's too)
-from campaigns.digest_chart import chart_days, chart_path, draw, for_the_digest
+from campaigns.digest_chart import chart_days, chart_path, draw, for_the_digest, kept
 from campaigns.settings import CampSettings, DigestSettings, HackathonSettings, LeaderboardSettings
 
 router = Router("digest")  # no routes: a digest is written by ticks
@@ -264,6 +264,23 @@ def periods(campaign: DigestSettings, conn: Connection, now: datetime) -> list[P
     return weekly_periods(span.start, until, campaign.weekday, campaign.time, campaign.zone)
 
 
+def prepare(campaign: DigestSettings, preparation: Preparation) -> dict[str, Any]:
+    """Before the tick's transaction: the chart of the week whose digest is due now (`{week: png}`), unless that
+    digest was sent or its chart is kept already. Drawing takes seconds (the first one starts the process that
+    draws); inside the transaction it would hold the store's write lock all along."""
+    with preparation.reading() as conn:
+        due = periods(campaign, conn, preparation.now)
+        if not due:
+            return {}
+        period, language = due[-1], campaign.language or preparation.settings.community.language
+        done = CampaignContext(conn=conn, settings=preparation.settings, now=preparation.now).happened(
+            campaign, f"digest:{period.key}")
+        if done or kept(conn, campaign.name, period.key, language) is not None:
+            return {}
+        days = chart_days(conn, period.start, period.end, campaign.repo(), campaign.zone)
+    return {period.key: preparation.draw(days, language)}  # (the connection given back first)
+
+
 def tick(campaign: DigestSettings, ctx: CampaignContext) -> list[Action]:
     """Each week's digest, once, the week it is due: weeks missed while cobot was down are not sent late (old
     news), but recorded as skipped."""
@@ -280,7 +297,10 @@ def tick(campaign: DigestSettings, ctx: CampaignContext) -> list[Action]:
 def _send(campaign: DigestSettings, ctx: CampaignContext, period: Period) -> None:
     language = ctx.language(campaign)
     digest = build_digest(ctx.conn, ctx.settings, campaign, period.start, period.end, language)
-    chart = for_the_digest(ctx.conn, campaign, period, language, digest.days, ctx.now)  # kept with the digest
+    drawn = ctx.prepared.get(period.key)
+    draw_now = ctx.draw or draw  # (only for a week `prepare` could not foresee: the window changed in between)
+    chart = for_the_digest(ctx.conn, campaign, period, language, lambda: drawn or draw_now(digest.days, language),
+                           ctx.now)  # kept with the digest
     public = ctx.settings.server.public_url
     if public:
         digest.chart_url = public + chart_path(campaign.name, period.key, chart.key)

@@ -5,7 +5,8 @@
   due; anything else raises `NoChart` saying why (a malformed week, `0001-W01`, `2026-W00`, one before the campaign
   began, after it ended, or not over yet). Dates are checked before any moment is computed: nothing overflows.
 - `draw(days, language)`: the PNG (matplotlib, imported here only). It runs where nothing is served: in the slow
-  reads' worker process (bot.web.apart), or in the inbox worker's process for a digest being sent.
+  reads' worker process (bot.web.apart), or for a digest being sent where the campaign runner's owner says (the
+  scheduler's: the inbox worker's process, else the slow reads' worker), before the tick's transaction opens.
 - `week_png(...)`: the week's counts read and drawn, in that worker (its read-only connection).
 - `kept` / `keep`: the table `digest_chart`, one picture per campaign, week and language, with the random `key` of
   its address. A week that is over does not change its picture: it is drawn once (when its digest is sent, or
@@ -16,8 +17,8 @@
 from __future__ import annotations
 
 import io
-import multiprocessing
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -26,7 +27,7 @@ from sqlalchemy import Connection, select
 
 from bot.store.db import dialect_insert
 from bot.store.tables import Activity, DigestChart
-from campaigns.base import Period, weekly_periods, window
+from campaigns.base import Days, Period, weekly_periods, window
 from campaigns.settings import WEEKDAYS, DigestSettings
 
 ACTIVITY = Activity.__table__  # type: ignore[attr-defined]
@@ -46,7 +47,6 @@ LABELS = {"en": {"opened": "issues & PRs opened", "comments": "comments", "revie
           "zh": {"opened": "opened", "comments": "comments", "reviews": "reviews", "merged": "merged"}}
 COLOURS = {"opened": "#2f81f7", "comments": "#8957e5", "reviews": "#bf8700", "merged": "#1a7f37"}
 
-Days = list[tuple[str, dict[str, int]]]  # (YYYY-MM-DD, counts by chart group)
 
 
 class NoChart(LookupError):
@@ -180,16 +180,6 @@ def week_png(conn: Connection, settings: Any, now: datetime, name: str, since: d
     return draw(chart_days(conn, since, until, campaign.repo(), campaign.zone), language)
 
 
-def draw_apart(days: Days, language: str) -> bytes:
-    """`draw`, away from the serving process, for a digest being sent: here when this is already a worker process
-    of cobot's (the inbox worker, which may not start processes of its own), else in the slow reads' worker."""
-    if multiprocessing.current_process().daemon:
-        return draw(days, language)
-    from bot.web.apart import SLOW_READS
-
-    return SLOW_READS.call_waiting(draw, days, language)
-
-
 # -- the store -----------------------------------------------------------------------------------------------------
 
 
@@ -213,11 +203,11 @@ def keep(conn: Connection, campaign: str, week: str, language: str, png: bytes, 
     return found
 
 
-def for_the_digest(conn: Connection, campaign: DigestSettings, period: Period, language: str, days: Days,
-                   now: datetime) -> Chart:
-    """The chart a digest being sent shows: kept (it was asked for already), or drawn now and kept in the same
-    transaction as the digest, so the links in its messages find it."""
+def for_the_digest(conn: Connection, campaign: DigestSettings, period: Period, language: str,
+                   png: Callable[[], bytes], now: datetime) -> Chart:
+    """The chart a digest being sent shows: kept (it was asked for already), or `png()` (drawn before the tick's
+    transaction) kept in the same transaction as the digest, so the links in its messages find it."""
     found = kept(conn, campaign.name, period.key, language)
     if found is not None:
         return found
-    return keep(conn, campaign.name, period.key, language, draw_apart(days, language), now)
+    return keep(conn, campaign.name, period.key, language, png(), now)

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, func, select
 
 from bot import community
+from bot.commands.answers import issue_ref
 from bot.config import Settings
 from bot.context import HandlerContext
 from bot.events import Action, Event
@@ -272,11 +273,6 @@ def _scored(conn: Connection, campaign: HackathonSettings, where: Where) -> Row 
         .order_by(SUBMISSION.c.merged_at, SUBMISSION.c.id)).first()
 
 
-def _ref(where: Where, here: Where) -> str:
-    """`#12` on the same repo, `acme/engine#12` elsewhere."""
-    return f"#{where[2]}" if _same((where[0], where[1], ""), (here[0], here[1], "")) else f"{where[1]}#{where[2]}"
-
-
 def claim(campaign: HackathonSettings, ctx: CampaignContext, where: Where, person: str, login: str) -> Reply:
     """`/claim` on a task: hold it for `claim_ttl_hours` (again: renew), within the per-person limit."""
     span = ctx.window(campaign)
@@ -288,7 +284,7 @@ def claim(campaign: HackathonSettings, ctx: CampaignContext, where: Where, perso
         return Reply("hackathon_ended", {**base, "end": _when(campaign, span.end or campaign.end)})
     done = _scored(ctx.conn, campaign, where)
     if done is not None:
-        pr = _ref((where[0], done.pr_repo, done.pr_number), where)
+        pr = issue_ref((where[0], done.pr_repo, done.pr_number), where[:2])
         return Reply("hackathon_task_done", {**base, "by": done.login, "pr": pr})
     until = ctx.now + timedelta(hours=campaign.claim_ttl_hours)
     held = _open_claims(ctx.conn, *_on_task(campaign, where))
@@ -305,7 +301,7 @@ def claim(campaign: HackathonSettings, ctx: CampaignContext, where: Where, perso
     own = _open_claims(ctx.conn, CLAIM.c.campaign == campaign.name, CLAIM.c.person == person,
                        CLAIM.c.expires_at > ctx.now)
     if len(own) >= campaign.claim_limit:
-        tasks = [_ref((row.platform, row.repo, row.number), where) for row in own]
+        tasks = [issue_ref((row.platform, row.repo, row.number), where[:2]) for row in own]
         return Reply("hackathon_claim_limit", {**base, "limit": campaign.claim_limit, "held": tasks})
     claimed = Reply("hackathon_claimed", {**base, "until": _when(campaign, until),
                                           "hours": _hours(campaign.claim_ttl_hours),

@@ -1,4 +1,7 @@
-"""Runs campaigns: one tick of one campaign in one transaction, its actions stored in the outbox with it.
+"""Runs campaigns: one tick of one campaign in one transaction, its actions stored in the outbox with it. What is
+slow (a digest's chart) is done before the transaction opens (its kind's `prepare`, see campaigns.base): on SQLite
+the transaction holds the store's write lock, which the inbox pipeline waits for. Charts are drawn by the `draw`
+the runner is given (by whoever owns it: the scheduler's draws away from a serving process); here by default.
 
 Used by the scheduler's jobs (bot/scheduler.py), by `cobot campaign start|close` and by the tests, which run whole
 campaigns in simulated time by calling `tick` with the clock they move.
@@ -18,7 +21,8 @@ from bot.outbox import store_actions
 from bot.store.db import Database
 from bot.store.deferred import Deferred
 from campaigns import registry
-from campaigns.base import CampaignContext, JobSpec, set_state
+from campaigns.base import CampaignContext, Drawer, JobSpec, Preparation, set_state
+from campaigns.digest_chart import draw as draw_here
 from campaigns.settings import CampaignBase
 
 log = logging.getLogger("cobot.campaigns")
@@ -43,10 +47,11 @@ class TickResult:
 
 
 class CampaignRunner:
-    def __init__(self, db: Database, settings: Settings, clock: Clock) -> None:
+    def __init__(self, db: Database, settings: Settings, clock: Clock, draw: Drawer = draw_here) -> None:
         self._db = db
         self._settings = settings
         self._clock = clock
+        self._draw = draw  # a chart's PNG (slow: never inside the tick's transaction, but where it must)
 
     def campaign(self, name: str) -> CampaignBase:
         found = self._settings.campaign(name)
@@ -89,13 +94,18 @@ class CampaignRunner:
     def _in_transaction(self, campaign: CampaignBase, now: datetime, dry_run: bool, **state: datetime
                         ) -> TickResult:
         language = self._settings.community.language
+        kind = registry.kind_of(campaign)
+        prepare = getattr(kind, "prepare", None)
+        prepared = {} if prepare is None else prepare(campaign, Preparation(
+            reading=self._db.reading, settings=self._settings, now=now, draw=self._draw))  # (no write lock yet)
         try:
             with self._db.session() as session:
                 conn = session.connection()
                 if state:
                     set_state(conn, campaign.name, **state)
-                ctx = CampaignContext(conn=conn, settings=self._settings, now=now)
-                actions = registry.kind_of(campaign).tick(campaign, ctx)
+                ctx = CampaignContext(conn=conn, settings=self._settings, now=now, prepared=prepared,
+                                      draw=self._draw)
+                actions = kind.tick(campaign, ctx)
                 routed = [routed for action in actions for routed in (
                     route_notification(action, self._settings.notify, language) if action.kind == "notify"
                     else [action])]

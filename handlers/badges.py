@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from bot.badges import AWARDED_BY_RULE, Award, announcement, assertion_url, criteria, due, record_award
 from bot.context import HandlerContext
 from bot.events import Action, Event
+from bot.render import Markdown
 from bot.routing import Router
 from bot.store import records
 from bot.store.deferred import Deferred
@@ -59,7 +60,8 @@ def award_earned(event: Event, ctx: HandlerContext) -> Iterator[Action]:
         if thread is not None and settings.badges.comment_on_award:
             body = ctx.render("badges/earned", language, login=who.login, badge=earned.badge.name_in(language),
                               about=earned.badge.description_in(language), community=settings.community.name,
-                              criteria=criteria(settings, earned.badge.id, language), assertion=public)
+                              criteria=Markdown(criteria(settings, earned.badge.id, language)),
+                              assertion=public)
             yield Action(kind="comment", key=f"badge:{earned.badge.id}:{person}:comment", platform=event.platform,
                          repo=event.repo.full_name, number=thread.number, is_pr=thread.is_pr, body=body,
                          language=language)

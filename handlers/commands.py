@@ -9,7 +9,9 @@ Anyone can comment, so what one comment costs is bounded: at most `commands.max_
 characters; a contributor runs at most `commands.per_person_per_hour` commands an hour (`bot.commands.usage`).
 Whatever it held, a comment is answered by ONE reply that gathers the answers to all its commands in Prow's shape
 (each message, then the command quoted under "In response to this", see `bot.commands.answers`), in the repo's
-language, and its changes are merged into one forge write of each kind (one label, one assign...). Every action's
+language, and its changes are merged into one forge write of each kind (one label, one assign...). Every answer is
+rendered with every value escaped (`bot.commands.answers.message`), the command quoted as a code span: nothing the
+commenter wrote becomes a link, HTML or a mention in cobot's comment (it mentions the commenter only). Every action's
 key is made of the comment and the kind of action, so a redelivered or replayed comment changes nothing twice.
 """
 
@@ -24,8 +26,9 @@ from typing import Any
 from bot import community
 from bot.badges import Award, UnknownBadge, announcement, find_badge, public_assertion, record_award
 from bot.commands import claims, usage
-from bot.commands.answers import Answer, reply_body
-from bot.commands.parser import ParsedCommand, invisible_character, read_commands
+from bot.commands.answers import Answer, issue_ref, message, reply_body
+from bot.commands.invisible import invisible_character
+from bot.commands.parser import ParsedCommand, read_commands
 from bot.commands.permissions import RoleResolver, is_blocked
 from bot.commands.registry import (
     COMMAND_LIST,
@@ -38,6 +41,8 @@ from bot.commands.registry import (
 from bot.commands.settings import LOGIN, Role
 from bot.context import HandlerContext
 from bot.events import Action, ActionKind, Event
+from bot.notifiers.escape import Markdown
+from bot.platforms.registry import single_assignee
 from bot.routing import Router
 from bot.store.records import StoredThread
 from campaigns import camp, hackathon
@@ -70,13 +75,13 @@ class Commented:
     def key(self, what: str) -> str:
         return f"{self.prefix}:{what}"
 
-    def decided(self, notes: list[str]) -> list[Action]:
+    def decided(self, notes: list[Markdown]) -> list[Action]:
         """The writes (merged, in the order first decided), the other actions, then the one reply."""
         merged: dict[str, Action] = {}
         others: list[Action] = []
         thread = self.event.thread
         assert thread is not None
-        one_assignee = self.event.platform == "gitee" and not thread.is_pr  # the next assign replaces the last
+        one_assignee = single_assignee(self.event.platform, thread.is_pr)  # the next assign replaces the last
         for action in self.actions:
             if action.kind in MERGED or action.kind in SINGLE:
                 held = merged.get(action.kind)
@@ -156,9 +161,9 @@ class Call:
     def reply(self, message_id: str, **values: Any) -> None:
         """Answer the command (once: a command has one answer, whatever it says), in the comment's one reply.
         `message_id` names a template of bot/templates/LANG/commands/, or of another folder when it holds a slash
-        (`campaigns/…`)."""
+        (`campaigns/…`); it is rendered with every value escaped (`bot.commands.answers.message`)."""
         template = message_id if "/" in message_id else f"commands/{message_id}"
-        self.comment.answers.append(Answer(self.ctx.render(template, self.language, **values), self.command.line))
+        self.comment.answers.append(Answer(message(template, self.language, **values), self.command.line))
 
     def act(self, kind: ActionKind, **fields: Any) -> None:
         self.comment.actions.append(self.comment.action(kind, **fields))
@@ -176,7 +181,8 @@ def run_commands(event: Event, ctx: HandlerContext) -> Iterator[Action]:
     if actor.is_bot or settings.is_bot(actor.login) or is_blocked(settings, actor.login, event.platform):
         return
     limits = settings.commands
-    reading = read_commands(event.comment.body, COMMANDS, limits.max_per_comment, limits.max_arguments)
+    reading = read_commands(event.comment.body, COMMANDS, limits.max_per_comment, limits.max_arguments,
+                            limits.max_argument_length)
     if not reading.commands:
         return  # none of ours (another bot's, or a typo): say nothing
     comment = Commented(event, ctx, settings.repo_language(event.platform, event.repo.full_name))
@@ -185,10 +191,10 @@ def run_commands(event: Event, ctx: HandlerContext) -> Iterator[Action]:
         _run(Call(comment, command, COMMANDS[command.name]))
     notes = []
     if reading.more:
-        notes.append(ctx.render("commands/unread", comment.language, count=limits.max_per_comment))
+        notes.append(message("commands/unread", comment.language, count=limits.max_per_comment))
     if allowed.notice:
-        notes.append(ctx.render("commands/limited", comment.language, count=limits.per_person_per_hour,
-                                all=allowed.runs == 0))
+        notes.append(message("commands/limited", comment.language, count=limits.per_person_per_hour,
+                             all=allowed.runs == 0))
     yield from comment.decided(notes)
 
 
@@ -223,21 +229,19 @@ def _run(call: Call) -> None:
     RUNNERS[spec.name](call)
 
 
-def _argument_problem(call: Call) -> str | None:
+def _argument_problem(call: Call) -> Markdown | None:
     """What no command takes: more arguments than `commands.max_arguments`, a longer one than
     `commands.max_argument_length`, an invisible character that makes a look-alike."""
     limits, args, spec = call.ctx.settings.commands, call.command.args, call.spec
     if len(args) > limits.max_arguments and (spec.max_args is None or spec.max_args > limits.max_arguments):
-        return call.ctx.render("commands/problem_too_many", call.language, name=spec.name,
-                               count=limits.max_arguments)
+        return message("commands/problem_too_many", call.language, name=spec.name, count=limits.max_arguments)
     for position, value in enumerate(args, 1):
         if len(value) > limits.max_argument_length:
-            return call.ctx.render("commands/problem_too_long", call.language, position=position,
-                                   count=limits.max_argument_length)
+            return message("commands/problem_too_long", call.language, position=position,
+                           count=limits.max_argument_length)
         hidden = invisible_character(value)
         if hidden is not None:
-            return call.ctx.render("commands/problem_invisible", call.language, position=position,
-                                   character=hidden)
+            return message("commands/problem_invisible", call.language, position=position, character=hidden)
     return None
 
 
@@ -249,7 +253,7 @@ def _may_run(call: Call, needed: Role) -> bool:
     return resolver.role(call.event.platform, call.event.repo.full_name, call.login, needed) >= needed
 
 
-def _usage(call: Call, problem: str) -> None:
+def _usage(call: Call, problem: Markdown) -> None:
     spec = call.spec
     call.reply("usage", problem=problem, usage=spec.usage, example=spec.examples[0] if spec.examples else spec.usage)
 
@@ -260,7 +264,7 @@ def _logins(call: Call, values: tuple[str, ...]) -> list[str] | None:
     for value in values:
         login = value.lstrip("@")
         if not LOGIN.match(login):
-            _usage(call, call.ctx.render("commands/problem_login", call.language, value=value))
+            _usage(call, message("commands/problem_login", call.language, value=value))
             return None
         if login.lower() not in {known.lower() for known in logins}:
             logins.append(login)
@@ -335,7 +339,8 @@ def _may_hold_another(call: Call, person: str) -> bool:
     held = claims.held_by(call.ctx.conn, person)
     if len(held) < limit:
         return True
-    call.reply("claim_limit", held=[claim.ref(call.event.platform, call.event.repo.full_name) for claim in held])
+    here = (call.event.platform, call.event.repo.full_name)
+    call.reply("claim_limit", held=[issue_ref((claim.platform, claim.repo, claim.number), here) for claim in held])
     return False
 
 
@@ -364,7 +369,7 @@ def assign(call: Call) -> None:
     logins = _logins(call, call.command.args or (call.login,))
     if logins is None:
         return
-    if call.event.platform == "gitee" and not call.is_pr and len(logins) > 1:
+    if len(logins) > 1 and single_assignee(call.event.platform, call.is_pr):
         call.reply("one_assignee", first=logins[0])
         return
     held = {name.lower() for name in call.stored.assignees}
@@ -492,7 +497,7 @@ def campaign(call: Call) -> None:
     verb, name = call.command.args
     verb = verb.lower()
     if verb not in ("join", "leave"):
-        _usage(call, call.ctx.render("commands/problem_verb", call.language, value=verb, verbs=["join", "leave"]))
+        _usage(call, message("commands/problem_verb", call.language, value=verb, verbs=["join", "leave"]))
         return
     settings = call.ctx.settings
     found = settings.campaign(name.lower())
@@ -507,7 +512,7 @@ def campaign(call: Call) -> None:
 
 def help_(call: Call) -> None:
     table = markdown_table(COMMAND_LIST, call.language, call.ctx.settings.commands.require)
-    call.reply("help", table=table)
+    call.reply("help", table=Markdown(table))  # made of the registry's own text
 
 
 RUNNERS: dict[str, Runner] = {

@@ -1,9 +1,10 @@
-"""Helpers shared by the tests: third-party fixtures, signing, counting, waiting."""
+"""Helpers shared by the tests: third-party fixtures, signing, counting, waiting, servers' ports."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import time
 import uuid
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from sqlalchemy import func, select
 
@@ -82,6 +84,27 @@ async def eventually(check: Callable[[], bool], timeout: float = 10.0, message: 
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"timed out waiting for {message}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def wait_healthy(port: int, timeout: float = 20.0) -> None:
+    """Until a server started on `port` answers /healthz 200, or fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            try:
+                async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError("cobot serve did not become healthy")
 
 
 class Harness:

@@ -47,8 +47,9 @@ class Connection:
         self.writer.close()
 
 
-async def connect(port: int, host: str = "127.0.0.1") -> Connection:
-    reader, writer = await asyncio.open_connection(host, port)
+async def connect(port: int, host: str = "127.0.0.1", source: str | None = None) -> Connection:
+    """A connection to `host:port`, from the local address `source` (e.g. 127.0.0.2: another client) if given."""
+    reader, writer = await asyncio.open_connection(host, port, local_addr=(source, 0) if source else None)
     return Connection(reader, writer)
 
 

@@ -26,8 +26,8 @@ from yarl import URL
 from bot.app import create_app
 from bot.badges import withdraw
 from bot.store.tables import BadgeAward
+from tests.helpers import free_port
 from tests.payloads import issue_event, pr_event
-from tests.test_crash import free_port
 
 SCHEMAS = Path(__file__).parent / "schemas" / "openbadges"
 SVG = "{http://www.w3.org/2000/svg}"

@@ -184,7 +184,7 @@ def test_a_four_week_camp(world):
     assert "number 2 on its waiting list" in reply(world.say("erin", f"/campaign join {NAME}"))
     left = reply(world.say("carol", f"/campaign leave {NAME}"))
     assert "you have left **Winter Camp**. @dave: a seat has freed up, you are now enrolled." in left
-    assert "> /campaign leave winter-camp" in left
+    assert "> `/campaign leave winter-camp`" in left
     again = reply(world.say("erin", f"/campaign join {NAME}"))
     assert "already on the waiting list of **Winter Camp** (number 1)" in again
     assert "number 2 on its waiting list" in reply(world.say("carol", f"/campaign join {NAME}"))

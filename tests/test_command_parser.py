@@ -36,6 +36,16 @@ CASES = [
     ("a name stuck to punctuation is not a command", "/claim!", []),
     ("windows line endings", "/claim\r\n/help\r\n", [("claim", ()), ("help", ())]),
     ("empty comment", "", []),
+    ("a tag's quoted attribute hides its lines", 'Hi <div title="\n/close\n">x</div>\n/claim', [("claim", ())]),
+    ("a definition's title hides its lines", '[r]: https://e.org "\n/close\n"\n/claim', [("claim", ())]),
+    ("a link's destination hides its line", "[x](\n/close\n)\n/claim", [("claim", ())]),
+    ("a `<` and a letter, never closed, hides the rest", "a<b\n/claim", []),
+    ("a `<` and a blank hides nothing", "a < b\n/claim", [("claim", ())]),
+    ("a link on one line hides nothing after it", "see [x](https://e.org)\n/claim", [("claim", ())]),
+    ("a name of 32 characters", "/" + "a" * 32, [("a" * 32, ())]),
+    ("a longer name is no command", "/" + "a" * 33 + " x", []),
+    ("a name is ASCII or full-width, not a ligature", "/ﬁx", []),
+    ("arguments are read as NFKC", "/label ﬁx ＠alice ㎏", [("label", ("fix", "@alice", "kg"))]),
 ]
 
 
@@ -53,6 +63,7 @@ def test_each_command_keeps_its_line_as_written_for_the_reply_to_quote():
 @pytest.mark.parametrize(("body", "expected"), [
     ("/claim", True), ("/label bug\n\n/assign @a", True), ("> Can someone take this?\n/claim", True),
     ("/claim\nI'll send a PR tomorrow.", False), ("Thanks!", False), ("", False), ("```\n/close\n```", False),
+    ("/claim\n<!--\na note\n-->", True), ('/claim\n<div title="\nhi\n">', False),
 ])
 def test_a_comment_of_nothing_but_commands_is_told_apart(body, expected):
     assert only_commands(body) is expected

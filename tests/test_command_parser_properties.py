@@ -1,7 +1,9 @@
 """Properties of the slash-command parser for any text (Hypothesis), and of the command handler for any comment:
 no exception; commands come only from lines a reader sees as lines starting with a slash; nothing inside fences,
-HTML comments, <pre>, <code> or <details> runs; one comment gives at most one reply and one write of each kind.
-(Its speed, linear in the comment, is measured by bench/parser.py.)"""
+HTML comments, tags and their attributes, CDATA, <pre>, <code>, <details>, a link's destination, title or label
+runs; a line read only in part (what NFKC makes of it is bounded) gives the command its whole reading gives, or one
+the handler refuses; an invisible character between visible ones is found; one comment gives at most one reply and
+one write of each kind. (Its speed, linear in the comment, is measured by bench/parser.py.)"""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.commands.invisible import invisible_character, is_emoji
 from bot.commands.parser import MAX_BODY, only_commands, parse_commands, read_commands
 from bot.commands.registry import COMMAND_LIST, COMMANDS
 from bot.store.tables import OutboxAction
@@ -23,8 +26,12 @@ COMMAND = st.builds(lambda name, args, spaces: " " * spaces + f"/{name} " + " ".
                     st.sampled_from(NAMES + ["lgtm", "Label", "CLAIM"]), st.lists(WORDS, max_size=4),
                     st.integers(0, 3))
 MARKUP = st.sampled_from(["<!--", "-->", "```", "~~~", "<details>", "</details>", "<pre>", "</pre>", "<code>",
-                          "</code>", "> /close", "    /close", "\u2028/close", "\u200b/close", "<!-- /close -->"])
-PLAIN = st.text(st.characters(exclude_characters="\n\r<`~"), max_size=30).filter(lambda text: "/" not in text)
+                          "</code>", "> /close", "    /close", "\u2028/close", "\u200b/close", "<!-- /close -->",
+                          '<div title="', '">', "<img alt='", "'>", "<![CDATA[", "]]>", "<?x", "?>", "<!X", ">",
+                          '[ref]: https://example.org "', '"', "[ref]:", "[docs](", ")", "[docs][", "]", "[x",
+                          "- [ ] task", "[docs](https://example.org)"])
+# text that opens nothing: no markup (`<`, brackets), no fence, no slash
+PLAIN = st.text(st.characters(exclude_characters="\n\r<`~[]"), max_size=30).filter(lambda text: "/" not in text)
 LINE = st.one_of(COMMAND, MARKUP, PLAIN, st.text(max_size=20))
 ENDINGS = st.sampled_from(["\n", "\r\n", "\r"])
 
@@ -35,7 +42,12 @@ def comment_of(lines: list[str], ending: str) -> str:
 
 # the text a block hides from readers: (opening, closing) around any lines
 HIDERS = [("```", "```"), ("~~~~", "~~~~"), ("<!--", "-->"), ("<pre>", "</pre>"), ("<code>", "</code>"),
-          ("<details><summary>more</summary>", "</details>"), ("<DETAILS open>", "</Details>")]
+          ("<details><summary>more</summary>", "</details>"), ("<DETAILS open>", "</Details>"),
+          ('Looks good! <div title="', '">❤️</div>'), ("<img alt='", "' src=x.png>"), ("<a\n title=", '"x">a</a>'),
+          ("<![CDATA[", "]]>"), ("<?x", "?>"), ("<!X", ">"), ("<script>", "</script>"),
+          ('[ref]: https://example.org "', '"'), ("[ref]: https://example.org (", ")"),
+          ("[ref\nx", "]: https://example.org 't'"), ("[docs](https://example.org '", "')"), ("[docs](", ")"),
+          ("see [docs][", "]")]
 SAFE = st.one_of(COMMAND, PLAIN)  # lines that open nothing
 
 
@@ -89,12 +101,23 @@ def test_nothing_inside_a_hiding_block_runs(before, inside, after, hider):
 
 def _opens_or_closes(line: str, hider: tuple[str, str]) -> bool:
     """Whether a line inside a block could end it early or open something that outlives it (a fence inside
-    <details> is one: markdown goes on inside it; the parser takes it for one inside any block, hiding more)."""
+    <details> is one: markdown goes on inside it; the parser takes it for one inside any block, hiding more; so is
+    markup, a quote, a parenthesis, a blank line, which ends a link's title)."""
     opening, _closing = hider
     if line.lstrip(" ").startswith(("```", "~~~")):
         return True
-    return not opening.startswith(("```", "~~~")) and any(
-        mark in line.lower() for mark in ("<!--", "-->", "<pre", "</pre", "<code", "</code", "<details", "</details"))
+    return not opening.startswith(("```", "~~~")) and (
+        not line.strip() or any(mark in line for mark in "<>[]\"'()\n\r"))
+
+
+@given(st.lists(SAFE, max_size=8), st.lists(LINE, max_size=8), st.sampled_from([
+    ("<!--", "-->"), ('<div title="', '"'), ("<a title='", "'"), ("<![CDATA[", "]]>"), ("<?x", "?>"), ("<!X", ">")]))
+def test_nothing_after_unclosed_markup_runs(before, after, markup):
+    """A comment, an attribute's value, CDATA, a processing instruction, a declaration: never closed, what follows
+    is hidden (GitHub shows nothing of it, or it is unclear what: a command there does not run)."""
+    opening, closer = markup
+    rest = [line.replace(closer, "") for line in after]
+    assert visible([*before, "Thanks! " + opening, *rest]) == visible(before)
 
 
 @given(st.lists(SAFE, max_size=8), st.lists(LINE, max_size=8))
@@ -113,6 +136,47 @@ def test_nothing_after_an_unclosed_hiding_tag_runs(before, after, tag):
 def test_a_separator_other_than_a_line_end_starts_no_command(text, command, separator):
     """GitHub shows these on the same line: what follows is not at the start of a line."""
     assert parse_commands(text + separator + command) == parse_commands(text)
+
+
+# what NFKC makes many characters of (U+FDFA: 18), blanks and separators in their forms, quotes, marks, emoji
+EXPANDING = st.lists(st.sampled_from(["\ufdfa", "\u3300", "\u3315", "\u33ff", "\ufb01", "\ufb03", "ｘ", "ａ", "\u3000",
+                                      " ", "，", ",", "：", '"', "「", "」", "'", "x", "\u00e9", "e\u0301", "\u0301",
+                                      "文", "👩\u200d💻", "\u00a8", "\u2474"]), max_size=400).map("".join)
+
+
+@settings(max_examples=300)
+@given(EXPANDING, st.sampled_from(["/label ", "／ｌａｂｅｌ　", "/label：", "/assign "]), st.integers(1, 5),
+       st.integers(16, 40))
+def test_a_line_read_in_part_gives_its_whole_reading_or_a_refused_command(text, name, max_args, longest):
+    """Normalising is bounded (`command_reach`): a line is read up to the point where what it holds could no longer
+    make a command the handler runs. So the bounded reading and the whole one agree on whether the command has more
+    than `max_args` arguments or one longer than `longest` (which the handler refuses), and when it has not, on
+    every argument."""
+    body = name + text
+    [whole] = read_commands(body, max_args=max_args).commands
+    [bounded] = read_commands(body, max_args=max_args, max_length=longest).commands
+
+    def refused(args: tuple[str, ...]) -> bool:
+        return len(args) > max_args or any(len(arg) > longest for arg in args)
+
+    assert refused(bounded.args) == refused(whole.args)
+    if not refused(whole.args):
+        assert bounded.args == whole.args
+
+
+# visible text and no emoji (‼ and ↔ are some: a joiner or a variation selector may belong to them)
+VISIBLE = st.text(st.characters(categories=("L", "N", "P", "Sm", "Sc")), min_size=1, max_size=10).filter(
+    lambda text: invisible_character(text) is None and not any(is_emoji(char) for char in text))
+HIDDEN_CHARACTERS = st.sampled_from(["\u200b", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u202e", "\u034f",
+                                     "\u115f", "\u1160", "\u3164", "\uffa0", "\u17b4", "\u17b5", "\u180e",
+                                     "\u2800", "\ufe0f", "\ufe00", "\U000e0100", "\U000e0041", "\x7f"])
+
+
+@given(VISIBLE, HIDDEN_CHARACTERS, VISIBLE)
+def test_an_invisible_character_between_visible_ones_is_found(before, hidden, after):
+    """A look-alike: `before` and `after` joined by something that shows nothing (no emoji around it to join or
+    vary: a joiner or a variation selector belongs only to an emoji)."""
+    assert invisible_character(before + hidden + after) is not None
 
 
 @given(st.lists(COMMAND, min_size=1, max_size=10), st.integers(1, 12))

@@ -70,7 +70,7 @@ def test_claim_assigns_the_commenter_and_thanks_them(talk):
     assert rows[0].payload["logins"] == ["bob"] and (rows[0].repo, rows[0].number) == ("acme/rocket", "1")
     body = reply_of(rows)
     assert body.startswith("@bob: this issue is yours now")
-    assert "In response to [this](https://github.com/acme/rocket/issues/1#c)" in body and "> /claim" in body
+    assert "In response to [this](https://github.com/acme/rocket/issues/1#c)" in body and "> `/claim`" in body
 
 
 @pytest.mark.parametrize(("thread", "expected"), [
@@ -92,7 +92,7 @@ def test_claim_refused_when_config_requires_more(make_harness):
     talk = Conversation(make_harness(commands={"require": {"claim": "triager"}}))
     rows = talk.say("bob", "/claim")
     assert kinds(rows) == ["comment"]
-    assert "only triagers and maintainers may use `/claim`" in reply_of(rows) and "> /claim" in reply_of(rows)
+    assert "only triagers and maintainers may use `/claim`" in reply_of(rows) and "> `/claim`" in reply_of(rows)
 
 
 def test_claim_with_arguments_is_malformed(talk):
@@ -231,7 +231,7 @@ def test_stats_of_yourself_and_of_someone_else(harness, talk):
 
 
 def test_stats_of_someone_unknown_and_malformed(talk):
-    assert "I have not seen @nobody in this community yet" in reply_of(talk.say("alice", "/stats @nobody"))
+    assert "I have not seen `@nobody` in this community yet" in reply_of(talk.say("alice", "/stats @nobody"))
     assert "takes at most 1 argument" in reply_of(talk.say("alice", "/stats @a @b"))
 
 
@@ -333,8 +333,25 @@ def test_gitee_commands_reply_in_the_repos_language(make_harness):
     assert rows[0].payload["logins"] == [MAINTAINER] and rows[0].platform == "gitee"
     claimed, one_assignee = rows[1].payload["body"].split("</details>")[:2]
     assert claimed.startswith(f"@{MAINTAINER}：这个 Issue 已分配给你") and "回复[这条评论]" in claimed
-    assert "> /claim" in claimed and "> /assign @kit101 @zhangsan" in one_assignee
+    assert "> `/claim`" in claimed and "> `/assign @kit101 @zhangsan`" in one_assignee
     assert "Gitee 的 Issue 只能有一个负责人" in one_assignee and "`/assign @kit101`" in one_assignee
+
+
+@pytest.mark.parametrize(("note", "thread", "expected"), [("note-1.json", "issue", ["zhangsan"]),
+                                                          ("note-2.json", "pull_request", ["kit101", "zhangsan"])],
+                         ids=["issue: the last one", "pull request: both"])
+def test_two_assigns_in_one_gitee_comment(make_harness, note, thread, expected):
+    """A Gitee issue takes one assignee (`bot.platforms.registry.single_assignee`): of two `/assign`s in a comment,
+    the last is the one write; a Gitee pull request takes both, merged into one write."""
+    harness = make_harness()
+    payload = json.loads(shared_fixture("gitee", note).read_text())
+    payload["comment"]["body"] = "/assign @kit101\n/assign @zhangsan"
+    payload["comment"]["user"] = payload["sender"] = {"login": MAINTAINER, "id": 9}
+    payload[thread]["assignee"], payload[thread]["assignees"] = None, []
+    payload[thread]["state"] = "open"
+    harness.deliver("Note Hook", payload, platform="gitee")
+    [assign] = harness.rows(OutboxAction)
+    assert (assign.kind, assign.payload["logins"]) == ("assign", expected)
 
 
 def test_gitee_pull_requests_take_several_assignees(make_harness):
@@ -366,7 +383,7 @@ def test_every_command_is_refused_to_whoever_lacks_the_role_config_requires(make
     assert kinds(rows) == ["comment"]
     who = "maintainers and the author" if spec.author_may else "maintainers"
     assert f"only {who} may use `/{spec.name}` here, so I left things as they are" in reply_of(rows)
-    assert f"> {example}" in reply_of(rows)
+    assert f"> `{example}`" in reply_of(rows)
 
 
 @pytest.mark.parametrize("spec", COMMAND_LIST, ids=lambda spec: spec.name)

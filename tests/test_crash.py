@@ -6,10 +6,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import aiohttp
@@ -19,14 +17,8 @@ from bot.store.db import Database
 from bot.store.tables import Delivery, OutboxAction, Thread
 from bot.worker_process import NICENESS as WORKER_NICENESS
 from tests.chat_servers import WEBHOOK, chat_servers
-from tests.helpers import GITHUB_SECRET, body_of, count, eventually, github_headers
+from tests.helpers import GITHUB_SECRET, body_of, count, eventually, free_port, github_headers, wait_healthy
 from tests.payloads import issue_event
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_server(config: Path, port: int, database_url: str) -> subprocess.Popen:
@@ -35,20 +27,6 @@ def start_server(config: Path, port: int, database_url: str) -> subprocess.Popen
     env.pop("COBOT_GITEE_TOKEN", None)
     return subprocess.Popen([sys.executable, "-m", "bot", "serve", "--config", str(config), "--port", str(port)],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-async def wait_healthy(port: int, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession() as session:
-        while time.monotonic() < deadline:
-            try:
-                async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError("cobot serve did not become healthy")
 
 
 async def fire(port: int, count_: int, acknowledged: list[str]) -> None:

@@ -13,6 +13,7 @@ import os
 import re
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,18 +21,19 @@ from urllib.parse import quote
 
 import aiohttp
 import pytest
+from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import update
+from sqlalchemy import Engine, event, update
 
 from bot.app import create_app
-from bot.digest_web import PRIVATE
-from bot.store.tables import DigestChart, OutboxAction
+from bot.digest_web import KEPT_HERE_SECONDS, PRIVATE, QUEUE, DigestCharts
+from bot.store.tables import Activity, CampaignEvent, DigestChart, OutboxAction
 from bot.web.apart import NICENESS, SLOW_READS
 from campaigns.runner import CampaignRunner
-from tests.helpers import count
+from tests.helpers import body_of, count, eventually, free_port, github_headers, wait_healthy
 from tests.payloads import issue_event
-from tests.test_crash import free_port, start_server, wait_healthy
+from tests.test_crash import start_server
 from tests.test_digest import COMMUNITY, DIGEST, MONDAY, seed
 from tests.test_web_openapi import Served
 
@@ -159,18 +161,44 @@ def served_world(request, make_harness, clock):
         yield served.base, public
 
 
-async def test_to_a_stranger_a_week_without_a_chart_is_404_one_with_a_chart_401(aiohttp_client, make_harness,
-                                                                                  clock):
+@contextlib.contextmanager
+def store_reads() -> Iterator[list[str]]:
+    """The statements any engine of this process runs meanwhile on the tables a chart is found by (the charts
+    kept, the campaign's window, the activity counted, the dashboard's sessions)."""
+    tables = ("digest_chart", "campaign_state", "activity", "dashboard_session")
+    found: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        if any(table in statement for table in tables):
+            found.append(statement)
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        yield found
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+
+
+async def test_to_a_stranger_of_a_private_dashboard_the_plain_address_is_401_before_the_store_is_read(
+        aiohttp_client, make_harness, clock):
+    """Whether the request may read is decided first: a stranger costs no read of the store, whatever week of a
+    digest they ask for (only a malformed week or an unknown digest, which the settings tell, is 404)."""
     clock.now = DUE
     harness = make_harness(community=COMMUNITY, campaigns=[DIGEST], dashboard={"public": False, "token": TOKEN})
     seed(harness)
     client = await aiohttp_client(create_app(harness.settings, clock, run_workers=False))
-    for week in ("0001-W01", "9999-W52", "2026-W48", "2026-W00", "last-week"):
-        assert (await get(client, f"/digests/weekly/{week}.png"))[0] == 404
-    status, body, _ = await get(client, "/digests/weekly/2026-W47.png")
-    assert status == 401 and body.decode() == PRIVATE + "\n"
+    with store_reads() as reads:
+        for week in ("0001-W01", "9999-W52", "2026-W48", "2026-W47", "2026-W46", "2026-W44"):
+            status, body, _ = await get(client, f"/digests/weekly/{week}.png")
+            assert (status, body.decode()) == (401, PRIVATE + "\n"), week
+        for path in ("/digests/weekly/2026-W00.png", "/digests/weekly/last-week.png", "/digests/nope/2026-W47.png"):
+            assert (await get(client, path))[0] == 404, path
+    assert reads == []
     assert count(harness.db, DigestChart) == 0
-    status, body, _ = await get(client, "/digests/weekly/2026-W47.png", Authorization=f"Bearer {TOKEN}")
+    reader = {"Authorization": f"Bearer {TOKEN}"}  # a maintainer: why a week has no chart, and the chart
+    for week, says in (("0001-W01", "begins on 2026-11-01"), ("9999-W52", "not due yet"), ("2026-W48", "not due")):
+        status, body, _ = await get(client, f"/digests/weekly/{week}.png", **reader)
+        assert status == 404 and says in body.decode(), week
+    status, body, _ = await get(client, "/digests/weekly/2026-W47.png", **reader)
     assert status == 200 and body.startswith(PNG) and count(harness.db, DigestChart) == 1
 
 
@@ -200,27 +228,69 @@ async def test_a_chart_is_drawn_once_then_served_from_the_store(aiohttp_client, 
     assert count(world.db, DigestChart) == 1
 
 
+async def test_a_chart_served_is_kept_here_so_asking_again_reads_nothing(aiohttp_client, world):
+    client = await aiohttp_client(create_app(world.settings, world.clock, run_workers=False))
+    assert (await get(client, "/digests/weekly/2026-W47.png"))[2]["X-Cobot-Chart"] == "drawn"
+    [chart] = kept_charts(world)
+    linked = f"/digests/weekly/2026-W47/{chart.key}.png"
+    assert (await get(client, linked))[:2] == (200, chart.png)
+    with store_reads() as reads:
+        for _ in range(3):
+            assert (await get(client, "/digests/weekly/2026-W47.png"))[:2] == (200, chart.png)
+            assert (await get(client, linked))[:2] == (200, chart.png)
+            assert (await get(client, f"/digests/weekly/2026-W47/{'x' * 22}.png"))[0] == 404
+    assert reads == []
+
+    with world.db.session() as session:  # its row deleted: once what was kept here is old, it is drawn again
+        session.execute(DigestChart.__table__.delete())
+    world.clock.advance(KEPT_HERE_SECONDS + 1)
+    status, body, headers = await get(client, "/digests/weekly/2026-W47.png")  # (what was kept; redrawn meanwhile)
+    assert (status, body, headers["X-Cobot-Chart"]) == (200, chart.png, "kept")
+    await eventually(lambda: count(world.db, DigestChart) == 1, message="the chart drawn again")
+    [again] = kept_charts(world)
+    assert again.key != chart.key and again.png == chart.png
+
+
+def charts_of(app: web.Application) -> DigestCharts:
+    """The app's digest charts (what its chart routes answer with)."""
+    [charts] = {route.handler.__self__ for route in app.router.routes()
+                if isinstance(getattr(route.handler, "__self__", None), DigestCharts)}
+    return charts
+
+
+async def until(condition: Callable[[], bool], what: str) -> None:
+    """Until `condition()` holds, looked at as the event loop runs the requests (a minute at most: a failure)."""
+    try:
+        async with asyncio.timeout(60):
+            while not condition():
+                await asyncio.sleep(0.01)
+    except TimeoutError:
+        raise AssertionError(f"never: {what}") from None
+
+
 async def test_many_asking_for_one_week_share_one_drawing(aiohttp_client, world, tmp_path):
     """Twelve requests for one week take one place in the queue: the other weeks still find theirs."""
-    from bot.digest_web import QUEUE
-
-    client = await aiohttp_client(create_app(world.settings, world.clock, run_workers=False))
+    app = create_app(world.settings, world.clock, run_workers=False)
+    client = await aiohttp_client(app)
+    charts = charts_of(app)
     released = tmp_path / "released"
     busy = asyncio.ensure_future(SLOW_READS.call(hold, str(released)))  # nothing is drawn until released
     try:
         same = [asyncio.ensure_future(get(client, "/digests/weekly/2026-W46.png")) for _ in range(12)]
         others = [asyncio.ensure_future(get(client, f"/digests/weekly/{week}.png"))
                   for week in ("2026-W44", "2026-W45", "2026-W47")[:QUEUE - 1]]
-        await asyncio.sleep(1)  # (time to be answered, were any refused: none is drawn before the release)
-        assert not any(task.done() for task in same + others)  # all waiting: none refused
+        # every request is waiting for its chart, and the queue holds one drawing a week: none was refused
+        await until(lambda: charts.queue == (QUEUE, 12 + QUEUE - 1), "all waiting, the queue full")
+        assert not any(task.done() for task in same + others)
     finally:
         released.touch()
         await busy
     answers = await asyncio.gather(*same)
-    assert [status for status, _, _ in answers] == [200] * 12
+    assert [(status, headers["X-Cobot-Chart"]) for status, _, headers in answers] == [(200, "drawn")] * 12
     assert len({body for _, body, _ in answers}) == 1
     assert {status for status, _, _ in await asyncio.gather(*others)} == {200}
     assert count(world.db, DigestChart) == QUEUE
+    assert charts.queue == (0, 0)
 
 
 async def test_a_chart_drawn_on_request_is_the_digests_own(aiohttp_client, make_harness, clock):
@@ -299,30 +369,29 @@ def hold(path: str) -> None:
 
 async def test_many_weeks_at_once_draw_a_few_refuse_the_rest_and_healthz_answers(aiohttp_client, make_harness,
                                                                                 clock, tmp_path):
-    from bot.digest_web import QUEUE
-
     clock.now = DUE
     year = {**DIGEST, "start": "2025-11-03T00:00:00Z"}  # 55 weeks have a digest
     harness = make_harness(community=COMMUNITY, campaigns=[year], dashboard=PUBLIC)
     harness.deliver("issues", issue_event("opened", 1, "alice", created="2025-10-01T10:00:00Z"))
-    client = await aiohttp_client(create_app(harness.settings, clock, run_workers=False))
+    app = create_app(harness.settings, clock, run_workers=False)
+    client = await aiohttp_client(app)
     weeks = [f"{monday.isocalendar()[0]}-W{monday.isocalendar()[1]:02d}"
              for monday in (datetime(2025, 11, 3, tzinfo=UTC) + timedelta(weeks=n) for n in range(30))]
     released = tmp_path / "released"
     busy = asyncio.ensure_future(SLOW_READS.call(hold, str(released)))  # the worker draws nothing meanwhile
     try:
         asking = [asyncio.ensure_future(get(client, f"/digests/weekly/{week}.png")) for week in weeks]
-        refused: list[tuple[int, bytes, Any]] = []
-        for _ in range(600):  # answered at once, or waiting for the worker
-            await asyncio.sleep(0.05)
-            refused = [task.result() for task in asking if task.done()]
-            if len(refused) >= len(weeks) - QUEUE:
-                break
+        waiting: set[asyncio.Future[Any]] = set(asking)
+        async with asyncio.timeout(60):  # (a failure: the refusals are answered at once)
+            while len(waiting) > QUEUE:  # until all but the queue's are answered
+                _, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        assert charts_of(app).queue == (QUEUE, QUEUE)  # those left wait for the worker, one drawing each
         for _ in range(3):
             status, body, _ = await get(client, "/healthz")
             assert status == 200
+        refused = [task.result() for task in asking if task not in waiting]
         assert all(status == 503 and int(headers["Retry-After"]) >= 1 for status, _, headers in refused)
-        assert sum(not task.done() for task in asking) == QUEUE  # waiting for the worker
+        assert not any(task.done() for task in waiting)
     finally:
         released.touch()
         await busy
@@ -330,6 +399,38 @@ async def test_many_weeks_at_once_draw_a_few_refuse_the_rest_and_healthz_answers
     drawn = [headers["X-Cobot-Chart"] for status, _, headers in answers if status == 200]
     assert drawn == ["drawn"] * QUEUE
     assert count(harness.db, DigestChart) == QUEUE
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_the_digest_draws_its_chart_before_its_tick_takes_the_write_lock(aiohttp_client, make_harness, clock,
+                                                                                tmp_path):
+    """The scheduler ticks the digest as the app starts: its chart waits for the slow reads' worker (held busy
+    here) before the tick's transaction opens, so meanwhile the inbox pipeline stores what a webhook brings (on
+    SQLite a transaction holds the one write lock: the first drawing, which starts the worker and imports
+    matplotlib, took seconds of it). Released, the digest is sent with its chart, kept with it."""
+    clock.now = DUE
+    harness = make_harness(community=COMMUNITY, campaigns=[DIGEST])
+    seed(harness)
+    released = tmp_path / "released"
+    busy = asyncio.ensure_future(SLOW_READS.call(hold, str(released)))
+    try:
+        await until(lambda: SLOW_READS.under_way == 1, "the worker held")
+        client = await aiohttp_client(create_app(harness.settings, clock))  # the scheduler ticks the digest
+        await until(lambda: SLOW_READS.under_way == 2, "the digest's chart waiting for the worker")
+        body = body_of(issue_event("opened", 40, "dora", created="2026-11-23T08:00:00Z"))
+        response = await client.post("/webhooks/github", data=body, headers=github_headers("issues", body))
+        assert response.status == 202
+        await eventually(lambda: count(harness.db, Activity, Activity.person == "github:dora") == 1,
+                         message="the delivery processed while the chart is being drawn")
+        assert SLOW_READS.under_way == 2 and count(harness.db, DigestChart) == 0
+        assert count(harness.db, CampaignEvent) == 0  # the digest's week not recorded yet: not a thing written
+    finally:
+        released.touch()
+        await busy
+    await eventually(lambda: count(harness.db, CampaignEvent, CampaignEvent.key == "digest:2026-W47") == 1,
+                     message="the digest sent")
+    [chart] = kept_charts(harness)
+    assert (chart.week, chart.drawn_at) == ("2026-W47", DUE) and chart.png.startswith(PNG)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

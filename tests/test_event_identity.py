@@ -107,3 +107,60 @@ async def test_replaying_a_delivery_still_runs_its_own_events(client):
     replayed = client.app[COBOT].pipeline.replay(delivery.id)
     assert replayed.status == "processed"
     assert count(client.app[COBOT].db, Activity, Activity.kind == "issue.opened") == 1
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_two_replicas_holding_copies_of_each_others_events_each_count_them_once(settings, clock, caplog):
+    """Replica A's batch holds X then Y; replica B's holds the copies Y' then X'. A takes X and B takes Y', then each
+    asks for the other's: PostgreSQL ends one of them (a deadlock). Both batches still finish, each event counted
+    once (the ended batch is run again, isolated, once the other's claims are committed)."""
+    import logging
+    import threading
+
+    from bot.dispatch import ROUTERS
+    from bot.inbox import Pipeline
+    from bot.platforms.registry import webhook_platforms
+    from bot.routing import Router
+    from tests.helpers import Harness
+
+    a_holds_x, both_hold_one = threading.Event(), threading.Barrier(2, timeout=30)
+    met: set[int] = set()
+    meeting = Router("meeting")
+
+    @meeting.on("issue.opened")
+    def meet(event, ctx) -> None:  # each replica's first event waits for the other's: their claims then cross
+        if ctx.delivery_id in (1, 3) and ctx.delivery_id not in met:
+            met.add(ctx.delivery_id)
+            a_holds_x.set()
+            both_hold_one.wait()
+
+    harness = Harness(settings, clock)
+    x = issue_event("opened", 1, "alice", created="2026-11-01T10:00:00Z")
+    y = issue_event("opened", 2, "bob", created="2026-11-01T10:01:00Z")
+    for key, payload in (("a-x", x), ("a-y", y), ("b-y", y), ("b-x", x)):
+        harness.store("issues", payload, key)
+    replicas = [Pipeline(harness.db, settings, clock, webhook_platforms(settings), (*ROUTERS, meeting), {})
+                for _ in range(2)]
+    errors: list[Exception] = []
+
+    def run(pipeline: Pipeline) -> None:
+        try:
+            pipeline.process_due(limit=2, budget_seconds=60)
+        except Exception as error:  # what a replica's worker would log, and try again later
+            errors.append(error)
+
+    caplog.set_level(logging.INFO, logger="cobot.inbox")
+    threads = [threading.Thread(target=run, args=(replica,)) for replica in replicas]
+    threads[0].start()
+    assert a_holds_x.wait(30)  # A holds deliveries 1 and 2 (FOR UPDATE), so B's batch is 3 and 4
+    threads[1].start()
+    for thread in threads:
+        thread.join(60)
+    harness.close()
+
+    assert errors == []
+    assert "running them again one by one" in caplog.text  # the claims crossed: one batch was ended, and run again
+    with harness.db.inbox.session() as session:
+        statuses = sorted(row.status for row in session.execute(select(Delivery)).scalars())
+    assert statuses == ["ignored", "ignored", "processed", "processed"]
+    assert count(harness.db, Activity, Activity.kind == "issue.opened") == 2

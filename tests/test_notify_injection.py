@@ -379,6 +379,8 @@ def shown(text: str) -> str:
 
 @CHECKS
 @given(hostile)
+@example("-")  # alone, an empty list item (found by Hypothesis)
+@example("  +")
 def test_markdown_escape_shows_the_text_and_makes_nothing_of_it(text):
     escaped = markdown_escape(text)
     tokens = COMMONMARK.parseInline(escaped)[0].children or []

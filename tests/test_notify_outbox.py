@@ -114,6 +114,25 @@ async def test_a_burst_to_one_dingtalk_robot_keeps_its_limit_and_drops_nothing(s
     assert "第一个" in received[0].body["markdown"]["text"]  # the robot's channel is in Chinese
 
 
+async def test_one_account_opening_a_hundred_issues_does_not_hold_up_anyone_elses(sender_for, servers):
+    """Announced one by one, a hundred issues keep a DingTalk robot (20 a minute) busy for five minutes while everyone
+    else's notifications wait. Bounded per person (`notify.per_person_per_hour`, 10 by default), the account's ten
+    and the one notice that its further events are held back go out in the first minute, and bob's with them."""
+    sender = sender_for([{"events": ["issue.opened"], "channels": ["robot", "ops"]}])
+    for number in range(1, 101):
+        sender.harness.store("issues", issue_event("opened", number, "mallory", created=T0), key=f"m-{number}")
+    sender.harness.store("issues", issue_event("opened", 101, "bob", created=T0), key="bob-101")
+    sender.harness.process()
+    await sender.run(seconds=60, step=5)
+    robot = [r.body["markdown"]["text"] for r in servers.received(DINGTALK)]
+    hook = [r.body["body"] for r in servers.received(WEBHOOK)]
+    assert len(robot) == len(hook) == 12
+    assert sum("bob" in text for text in robot) == sum("bob" in text for text in hook) == 1
+    assert sum("暂停推送" in text for text in robot) == 1  # the robot's channel is in Chinese
+    assert sum("holding back notifications about @mallory" in text for text in hook) == 1
+    assert {n.status for n in sender.notes()} == {"done"}
+
+
 async def test_retry_after_is_waited_out_with_the_same_idempotency_key(sender_for, servers):
     sender = sender_for([{"topics": ["newcomer"], "channels": ["ops"]}])
     servers.fail_next(WEBHOOK, 429, {"error": "slow down"}, headers={"Retry-After": "30"})

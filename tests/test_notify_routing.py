@@ -72,6 +72,8 @@ def test_the_community_language_is_the_last_resort():
      "notify.channels.x.email.recipients"),
     ({"channels": {"x": {"kind": "webhook", "url": HOOK, "rate_limits": [[0, 60]]}}},
      "notify.channels.x.webhook.rate_limits"),
+    ({"per_person_per_hour": -1}, "notify.per_person_per_hour"),
+    ({"per_person_per_hour": "ten"}, "notify.per_person_per_hour"),
 ])
 def test_a_bad_notify_section_stops_start_up_naming_the_key(notify_section, key):
     with pytest.raises(ConfigError) as error:
@@ -158,3 +160,19 @@ def test_a_delivery_that_fails_for_good_is_announced_to_the_failure_channels(mak
     assert "cobot deliveries replay" in note.payload["body"] and "github issues/opened" in note.payload["body"]
     harness.pipeline.replay(note.delivery_id)  # failing again is the same failure: not announced twice
     assert len(harness.rows(OutboxAction, OutboxAction.kind == "notify")) == 1
+
+
+def test_a_push_to_a_long_branch_name_is_announced_under_a_key_that_fits(make_harness):
+    """A branch name may be 250 characters: its notification's key (which names the ref) is cut to the outbox's
+    column with a digest of all of it, so the row is stored on PostgreSQL too and the same push is still one."""
+    from bot.outbox import KEY_LENGTH
+
+    harness = make_harness(notify={"channels": CHANNELS, "rules": [{"events": ["push"], "channels": ["docs"]}]})
+    ref = "refs/heads/" + "feature-" * 30
+    push = {"ref": ref, "before": "0" * 40, "after": "a" * 40, "commits": [{"id": "a" * 40}], "created": False,
+            "deleted": False, "head_commit": {"timestamp": T0}, "repository": {"full_name": "acme/rocket"},
+            "sender": {"login": "carol", "id": 3, "type": "User"}}
+    first = harness.deliver("push", push, key="push-1")
+    harness.deliver("push", push, key="push-2")  # the same push again, under another delivery id
+    [note] = harness.rows(OutboxAction, OutboxAction.kind == "notify")
+    assert len(note.key) == KEY_LENGTH and note.delivery_id == first

@@ -19,9 +19,8 @@ from bot.store.db import Database
 from bot.store.tables import Delivery, OutboxAction, Thread
 from tests.chat_servers import WEBHOOK, chat_servers
 from tests.forge_server import GITHUB, forge_server
-from tests.helpers import GITHUB_SECRET, body_of, count, eventually, github_headers
+from tests.helpers import GITHUB_SECRET, body_of, count, eventually, free_port, github_headers, wait_healthy
 from tests.payloads import issue_event
-from tests.test_crash import free_port, wait_healthy
 from tests.test_scheduler_replicas import kill_replica, leads
 
 DELIVERIES = 3000

@@ -18,8 +18,7 @@ import pytest
 from bot.store.db import Database
 from bot.store.tables import CampaignEvent, OutboxAction
 from tests.chat_servers import WEBHOOK, chat_servers
-from tests.helpers import GITHUB_SECRET, count, eventually
-from tests.test_crash import free_port, wait_healthy
+from tests.helpers import GITHUB_SECRET, count, eventually, free_port, wait_healthy
 
 LEADER_LINE = "this replica runs the scheduler"
 

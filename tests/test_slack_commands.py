@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import itertools
 import json
+import re
 from urllib.parse import urlencode
 
 import pytest
@@ -30,10 +32,15 @@ def signed(body: bytes, timestamp: int, secret: str = SIGNING_SECRET) -> dict[st
             "Content-Type": "application/x-www-form-urlencoded"}
 
 
+TRIGGERS = itertools.count(738474920)
+
+
 def form(text: str, user_id: str = MEMBER_ID, response_url: str = "") -> bytes:
+    """A slash command's form, as Slack sends it: each with a trigger id of its own (so that two commands sent
+    within the same second are two requests, not a replay of one)."""
     fields = {"token": "legacy", "team_id": "T0001", "team_domain": "lumen", "channel_id": "C2147483705",
               "channel_name": "community", "user_id": user_id, "user_name": "someone", "command": "/cobot",
-              "text": text, "trigger_id": "13345224609.738474920.8088930838d88f008e0"}
+              "text": text, "trigger_id": f"13345224609.{next(TRIGGERS)}.8088930838d88f008e0"}
     if response_url:
         fields["response_url"] = response_url
     return urlencode(fields).encode()
@@ -118,6 +125,98 @@ async def test_a_response_url_that_is_not_slacks_is_refused(slack):
     assert response.status == 400
 
 
+async def test_a_signed_request_sent_again_is_refused_as_a_replay(slack, clock):
+    """Whoever sees one request (a proxy's log, a shared capture) could send it again for five minutes, its
+    signature still good: `/cobot award` would be granted again, by the maintainer's name (issue 15)."""
+    body = form("award docs-hero github:alice", user_id=MAINTAINER_ID)
+    headers = signed(body, int(clock().timestamp()))
+    first = await slack.client.post("/slack/commands", data=body, headers=headers)
+    assert first.status == 200
+    for seconds in (0, 60, 239):  # sent again at once, a minute later, at the end of the window (299 s)
+        clock.advance(seconds)
+        again = await slack.client.post("/slack/commands", data=body, headers=headers)
+        assert (again.status, (await again.json())["error"]) == (401, "a replay: this signature was accepted already")
+    clock.advance(2)  # past the window: refused as old (and forgotten)
+    assert (await slack.client.post("/slack/commands", data=body, headers=headers)).status == 401
+    assert (await slack("help")).status == 200  # a new request still goes through
+
+
+async def test_a_replay_is_refused_even_with_a_timestamp_ahead_of_the_clock(slack, clock):
+    body = form("help")
+    headers = signed(body, int(clock().timestamp()) + 4 * 60)  # a sender's clock ahead: accepted, for 9 minutes
+    assert (await slack.client.post("/slack/commands", data=body, headers=headers)).status == 200
+    clock.advance(8 * 60)
+    assert (await slack.client.post("/slack/commands", data=body, headers=headers)).status == 401
+
+
+RESPONSE_URLS = {
+    "https://hooks.slack.com/commands/T0001/1234/abcd": 200,
+    "https://HOOKS.slack.com:443/commands/T0001/1234/abcd": 200,  # 443 is https's own port
+    "https://hooks.slack.com:8443/commands/T0001/1234/abcd": 400,  # another port: another service
+    "https://hooks.slack.com:80/commands/T0001/1234/abcd": 400,
+    "https://hooks.slack.com:99999/commands": 400,  # no port at all
+    "http://hooks.slack.com/commands/T0001/1234/abcd": 400,  # not over TLS
+    "https://someone@hooks.slack.com/commands/T0001/1234/abcd": 400,
+    "https://hooks.slack.com.evil.example/commands": 400,
+    "https://[::1/commands": 400,  # no URL
+    "ftp://hooks.slack.com/commands": 400,
+}
+
+
+@pytest.mark.parametrize(("url", "status"), RESPONSE_URLS.items(), ids=range(len(RESPONSE_URLS)))
+async def test_a_response_url_is_https_on_the_default_port_of_a_slack_host(aiohttp_client, make_settings, clock,
+                                                                           url, status):
+    settings = make_settings(slack={"signing_secret": SIGNING_SECRET})  # the default slack.response_hosts
+    client = await aiohttp_client(create_app(settings, clock, run_workers=False))
+    body = form("help", response_url=url)
+    response = await client.post("/slack/commands", data=body, headers=signed(body, int(clock().timestamp())))
+    assert response.status == status, await response.text()
+
+
+async def test_a_port_is_allowed_only_where_the_host_is_listed_with_it(aiohttp_client, make_settings, clock):
+    settings = make_settings(slack={"signing_secret": SIGNING_SECRET,
+                                    "response_hosts": ["hooks.slack.com", "127.0.0.1:8443"]})
+    client = await aiohttp_client(create_app(settings, clock, run_workers=False))
+    statuses = []
+    for url in ("https://127.0.0.1:8443/x", "https://127.0.0.1:8444/x", "https://127.0.0.1/x",
+                "https://hooks.slack.com:8443/x"):
+        body = form("help", response_url=url)
+        response = await client.post("/slack/commands", data=body, headers=signed(body, int(clock().timestamp())))
+        statuses.append(response.status)
+    assert statuses == [200, 400, 400, 400]
+
+
+@pytest.mark.parametrize("entry", ["hooks.slack.com/commands", "someone@hooks.slack.com", "hooks.slack.com:0",
+                                   "hooks.slack.com:99999", "hooks slack com", "", "https://hooks.slack.com"])
+def test_a_response_host_that_is_no_host_stops_start_up_naming_the_key(entry):
+    from bot.config import ConfigError, settings_from_mapping
+
+    with pytest.raises(ConfigError) as refused:
+        settings_from_mapping({"slack": {"response_hosts": [entry]}}, "test", env={})
+    assert "slack.response_hosts" in str(refused.value)
+
+
+ODD_HEADERS = {
+    "a superscript digit": [("X-Slack-Request-Timestamp", "²".encode()), ("X-Slack-Signature", b"v0=00")],
+    "other digits": [("X-Slack-Request-Timestamp", "١٧".encode()), ("X-Slack-Signature", b"v0=00")],
+    "5,000 digits": [("X-Slack-Request-Timestamp", b"9" * 5000), ("X-Slack-Signature", b"v0=00")],
+    "a signature not in ASCII": [("X-Slack-Request-Timestamp", b"NOW"), ("X-Slack-Signature", "v0=é".encode())],
+    "a signature in Latin-1": [("X-Slack-Request-Timestamp", b"NOW"), ("X-Slack-Signature", b"v0=\xe9\xff")],
+}
+
+
+@pytest.mark.parametrize("headers", ODD_HEADERS.values(), ids=ODD_HEADERS.keys())
+async def test_signature_headers_of_any_bytes_are_401_never_500(slack, clock, headers):
+    from tests.raw_http import exchange, post
+
+    now = str(int(clock().timestamp())).encode()
+    sent = [(name, now if value == b"NOW" else value) for name, value in headers]
+    body = form("help")
+    answer = await exchange(slack.client.port, post("/slack/commands", [
+        *sent, ("Content-Type", "application/x-www-form-urlencoded")], body))
+    assert answer.status == 401, answer.body
+
+
 # -- sub-commands -------------------------------------------------------------------------------------------------
 
 
@@ -139,7 +238,7 @@ async def test_stats_of_the_member_mapped_in_config_and_of_others(slack):
 
 
 async def test_stats_for_unknown_people_and_unmapped_members(slack):
-    assert "I have not seen @nobody" in (await answer_of(await slack("stats nobody")))["text"]
+    assert "I have not seen `@nobody`" in (await answer_of(await slack("stats nobody")))["text"]
     unmapped = (await answer_of(await slack("stats", user_id=STRANGER_ID)))["text"]
     assert f"`{STRANGER_ID}`" in unmapped and "[[slack.users]]" in unmapped
     assert "takes at most 1 argument" in (await answer_of(await slack("stats a b")))["text"]
@@ -170,9 +269,32 @@ async def test_award_refused_malformed_unknown(slack, seeded):
     assert "needs 2 arguments" in (await answer_of(await slack("award docs-hero", user_id=MAINTAINER_ID)))["text"]
     assert "there is no badge `gold`" in (await answer_of(await slack("award gold bob", user_id=MAINTAINER_ID)))[
         "text"]
-    assert "I have not seen @zed" in (await answer_of(await slack("award docs-hero zed", user_id=MAINTAINER_ID)))[
+    assert "I have not seen `@zed`" in (await answer_of(await slack("award docs-hero zed", user_id=MAINTAINER_ID)))[
         "text"]
     assert seeded.rows(BadgeAward) == []
+
+
+# what a member typed, in each answer that names it: a link, a mention, a backtick that would end a code span
+HOSTILE_TEXTS = {
+    "an unknown person": ("award docs-hero [x](https://evil.example)", MAINTAINER_ID),
+    "an unknown person with backticks": ("stats a`b`[x](https://evil.example)<!channel>", MEMBER_ID),
+    "an unknown sub-command": ("dance`[x](https://evil.example)`<!channel>", MEMBER_ID),
+    "an unknown campaign": ("campaign show a`[x](https://evil.example)`<!here>", MEMBER_ID),
+    "a campaign verb": ("campaign a`[x](https://evil.example)`<!here>", MEMBER_ID),
+    "a digest verb": ("digest a`[x](https://evil.example)`<@U0ALL>", MAINTAINER_ID),
+    "an unknown badge": ("award a`[x](https://evil.example)`<!channel> github:alice", MAINTAINER_ID),
+    "an unmapped member": ("stats", "U0`[x](https://evil.example)`"),
+}
+CODE_SPAN = re.compile(r"`[^`]*`")
+
+
+@pytest.mark.parametrize(("text", "user_id"), HOSTILE_TEXTS.values(), ids=HOSTILE_TEXTS.keys())
+async def test_an_answer_shows_what_the_member_typed_as_text_never_a_link_or_a_mention(slack, text, user_id):
+    """Slack makes a link or a mention of `<…>` only (`<url|text>`, `<!channel>`, `<@U…>`), and a link of an address
+    in plain text: the answer shows what was typed inside code spans, with no `<` at all."""
+    said = (await answer_of(await slack(text, user_id=user_id)))["text"]
+    assert "evil.example" in said and "<" not in said, said
+    assert "evil.example" not in CODE_SPAN.sub("", said), said
 
 
 async def test_an_unknown_sub_command_points_to_help(slack):
@@ -205,7 +327,7 @@ async def test_a_slow_answer_is_acknowledged_then_posted_to_the_response_url(aio
     await server.start_server()
     try:
         settings = seeded.settings.model_copy(update={"slack": seeded.settings.slack.model_copy(
-            update={"answer_within_seconds": 0.0})})
+            update={"answer_within_seconds": 0.0, "response_hosts": [f"127.0.0.1:{server.port}"]})})
         client = await aiohttp_client(create_app(settings, clock, run_workers=False))
         body = form("leaderboard", response_url=str(server.make_url("/commands/T0001/1234/abcd")))
         started = asyncio.get_running_loop().time()

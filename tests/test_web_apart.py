@@ -18,8 +18,8 @@ from bot.store.tables import Repo
 from bot.web.apart import NICENESS, SLOW_READS, SlowReads, shareable
 from bot.web.api import Dashboard
 from bot.worker_process import NICENESS as INBOX_WORKER_NICENESS
-from tests.helpers import eventually
-from tests.test_crash import free_port, start_server, wait_healthy
+from tests.helpers import eventually, free_port, wait_healthy
+from tests.test_crash import start_server
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 

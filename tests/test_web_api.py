@@ -568,6 +568,19 @@ async def test_closing_with_a_body_not_as_described_closes_nothing(client, spec,
     assert [(c["name"], c["status"]) for c in listed["items"]][0] == ("hack", "running")
 
 
+@pytest.mark.parametrize("body", [b'{"dry_run": true, "dry_run": false}', b'{"dry_run": false, "dry_run": true}',
+                                  b'{"dry_run": true, "x": {"a": 1, "a": 2}}'])
+async def test_a_key_named_twice_is_refused_not_read_as_one_of_its_values(client, spec, world, body):
+    """`{"dry_run": true, "dry_run": false}` closed the campaign for real (Python's reader keeps the last value; a
+    proxy or a reviewer reading the first sees a dry run): a key named twice, at any depth, is refused."""
+    refused = await call(client, spec, "POST", "/api/campaigns/hack/close", "/api/campaigns/{name}/close", 400,
+                         headers={**BEARER, "Content-Type": "application/json"}, data=body)
+    assert refused["error"].startswith("body: the key ") and refused["error"].endswith(" appears twice in an object")
+    assert world.harness.rows(CampaignState) == []
+    listed = await call(client, spec, "GET", "/api/campaigns")
+    assert [(c["name"], c["status"]) for c in listed["items"]][0] == ("hack", "running")
+
+
 async def test_every_action_body_is_parsed_as_strictly(client, spec, world):
     refused = await call(client, spec, "POST", "/api/badges/award", status=400, headers=BEARER,
                          json={"badge": "docs-hero", "user": "bob", "resaon": "typo"})

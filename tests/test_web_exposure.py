@@ -14,10 +14,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from aiohttp import web
 
 from bot.app import create_app
+from bot.web.auth import reader
 from bot.web.exposure import statement
-from tests.test_crash import free_port
+from tests.helpers import free_port
 
 TOKEN = "exposure-maintainers-token-0123"
 READS = ["/api/overview", "/api/contributors", "/api/contributors/alice", "/api/leaderboard", "/api/campaigns",
@@ -45,27 +47,54 @@ async def test_the_dashboard_is_private_by_default(aiohttp_client, make_settings
     assert (await client.get("/api/deliveries", headers={"Authorization": f"Bearer {TOKEN}"})).status == 200
 
 
-def levels_and_lines(app: Any) -> dict[str, int]:
-    return {line: level for level, line in statement(app)}
+def levels_and_lines(settings: Any, app: Any) -> dict[str, int]:
+    return {line: level for level, line in statement(settings, app.router)}
+
+
+GUARDED = ["/api/overview", "/api/contributors", "/api/contributors/{who}", "/api/leaderboard", "/api/campaigns",
+           "/api/campaigns/{name}", "/api/digest/preview", "/api/deliveries", "/api/outbox", "/api/badges",
+           "/api/openapi.json", "/api/deliveries/{delivery_id}/replay", "/api/outbox/{action_id}/retry",
+           "/api/badges/award", "/api/campaigns/{name}/close", "/api/sessions/revoke",
+           "/", "/contributors", "/contributors/{who}", "/leaderboard", "/campaigns", "/campaigns/{name}", "/digest",
+           "/digest/email", "/operations", "/operations/deliveries/{delivery_id}/replay",
+           "/operations/outbox/{action_id}/retry", "/operations/award"]  # (/campaigns/{name}/close: a page's POST)
 
 
 async def test_the_statement_names_every_route(make_settings, clock):
-    app = create_app(make_settings(dashboard={"token": TOKEN}), clock, run_workers=False)
-    said = "\n".join(levels_and_lines(app))
+    settings = make_settings(dashboard={"token": TOKEN})
+    app = create_app(settings, clock, run_workers=False)
+    said = "\n".join(levels_and_lines(settings, app))
     for route in app.router.routes():
         path = route.resource.canonical if route.resource is not None else ""
         if path.startswith(("/webhooks/", "/slack/")):
             assert path in said, path
     assert "the dashboard (" in said and "/ and /api/): private: every page and /api/ needs a login" in said
     counted = int(said.split("the dashboard (", 1)[1].split(" ", 1)[0])
-    dashboard_routes = {route.resource.canonical for route in app.router.routes()
-                        if route.method != "HEAD" and route.resource is not None
-                        and getattr(route.handler, "__module__", "").startswith("bot.web.")
-                        and route.resource.canonical not in ("/login", "/logout")}
-    assert counted == len(dashboard_routes)
+    assert counted == len(GUARDED) + 1  # (+ /campaigns/{name}/close)
     anyone = next(line for line in said.splitlines() if line.startswith("open to anyone: "))
-    for path in ("/healthz", "/badges/", "/digests", "/static", "/login", "/logout"):
+    for path in ("/healthz", "/badges/", "/digests", "/static", "/login", "/logout", "/api/session"):
         assert path in anyone, path
+
+
+async def test_the_statement_goes_by_the_guard_a_route_has_not_where_it_was_written(aiohttp_client, make_settings,
+                                                                                     clock):
+    """A route is the dashboard's when a dashboard guard wraps its handler (what keeps strangers out), whatever
+    module it is in; one without is said to be open to anyone, path by path."""
+    settings = make_settings(dashboard={"token": TOKEN})
+    app = create_app(settings, clock, run_workers=False)
+
+    async def report(request: web.Request) -> web.Response:
+        return web.Response(text="numbers")
+    app.router.add_get("/report", report)
+    app.router.add_get("/guarded-report", reader(report))
+    said = levels_and_lines(settings, app)
+    anyone = next(line for line in said if line.startswith("open to anyone: "))
+    assert "/report" in anyone.split(", ") and "/guarded-report" not in anyone
+    dashboard = next(line for line in said if line.startswith("the dashboard ("))
+    assert dashboard.startswith(f"the dashboard ({len(GUARDED) + 2} pages and API routes")
+    client = await aiohttp_client(app)
+    assert (await client.get("/report")).status == 200
+    assert (await client.get("/guarded-report")).status == 401
 
 
 def serve_statement(tmp_path: Path, *args: str, public: bool = False, public_url: str = "") -> dict[str, str]:
@@ -136,9 +165,11 @@ def test_cobot_serve_on_every_address_with_a_public_dashboard_warns(tmp_path):
     assert level == "WARNING" and "refused (503) until server.public_url is set" in anyone
     dashboard, level = line_starting(said, "the dashboard (")
     assert level == "WARNING" and "PUBLIC (dashboard.public = true): anyone reads every page" in dashboard
+    # a Secure cookie no browser over plain HTTP keeps: logins would loop without a word, so it is a warning
     assert line_starting(said, "its session cookie: ") == (
-        "its session cookie: Secure (HTTPS only): cobot listens beyond this machine and server.public_url is empty",
-        "INFO")
+        "its session cookie: Secure (HTTPS only): cobot listens beyond this machine and server.public_url is "
+        "empty, so a browser reaching it over plain http:// drops the cookie and cannot log in (the login says so): "
+        "serve it behind TLS and set server.public_url to its https:// address", "WARNING")
 
 
 @pytest.mark.parametrize(("public_url", "cookie", "level"), [

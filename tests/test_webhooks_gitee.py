@@ -155,3 +155,24 @@ async def test_invalid_json_is_rejected_with_secrets_blanked(client, clock):
     assert delivery.status == "rejected"
     for secret_text in (b"hunter2", b"abc=", b"1633679083918"):
         assert secret_text not in delivery.body
+
+
+@pytest.mark.parametrize(("headers", "payload"), [
+    ({"X-Gitee-Event": GITEE_SECRET}, {"action": "open"}),
+    ({"X-Git-Oschina-Event": GITEE_SECRET}, {"action": "open"}),
+    ({"X-Gitee-Event": "Issue Hook"}, {"action": GITEE_SECRET}),
+    ({"X-Gitee-Event": f"x{GITEE_SECRET}y"}, {"action": f"a {GITEE_SECRET} b"}),
+], ids=["event", "old event header", "action", "inside other text"])
+async def test_the_password_is_stored_in_no_column_whatever_carries_it(aiohttp_client, settings, clock, headers,
+                                                                        payload):
+    """In password mode the request carries the secret itself: an event name or an action holding it is stored
+    without it (issue 15, item 16: `cobot deliveries --json` printed it from the event, action and error columns)."""
+    client = await aiohttp_client(create_app(settings, clock, run_workers=False))
+    response = await client.post("/webhooks/gitee", data=body_of(payload),
+                                 headers={**headers, "X-Gitee-Token": GITEE_SECRET, "Content-Type": "application/json"})
+    assert response.status in (202, 400)
+    client.app[COBOT].pipeline.process_due(limit=10, budget_seconds=10)
+    [delivery] = stored(client)
+    columns = (delivery.event, delivery.action or "", delivery.error or "", json.dumps(delivery.headers),
+               delivery.body.decode())
+    assert not any(GITEE_SECRET in column for column in columns), columns

@@ -39,11 +39,6 @@ class Claim:
     claimed_at: datetime
     action_key: str | None
 
-    def ref(self, platform: str, repo: str) -> str:
-        """`#12` on the same repo, `acme/engine#12` elsewhere."""
-        same = self.platform == platform and self.repo.lower() == repo.lower()
-        return f"#{self.number}" if same else f"{self.repo}#{self.number}"
-
 
 @dataclass(frozen=True, slots=True)
 class Seen:

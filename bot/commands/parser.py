@@ -6,20 +6,24 @@ A command is a line whose first non-blank character is `/`, followed by a name a
     /label "good first issue" docs
 
 Only what a reader sees is read. What is not a command: anything inside a fenced code block (``` or ~~~), an
-indented code line (four spaces or a tab), a quoted reply (`>`), an HTML comment (bot markers; an unclosed `<!--`
-hides the rest of the comment, as GitHub does), anything inside `<pre>`, `<code>` or `<details>` (code, or folded
-away; an unclosed one hides the rest), and a `/` that does not start the line. Lines end at `\\n`, `\\r\\n` or `\\r`
-only: GitHub shows U+2028, U+2029 and the other separators `str.splitlines` knows on the same line, so they start
-no command. An invisible character (a Unicode format character: zero-width space or joiner, right-to-left mark…)
-before or inside a command's name makes the line no command; in its arguments, `invisible_character` finds it and
-the command handler refuses the command with its usage. One comment may hold several commands, one per line.
-Chinese input is tolerated: full-width forms (`／label：bug，docs`, `＠alice`, the ideographic space) read as their
-ASCII twins, and “curly”, 「corner」 or 『white corner』 quotes group words like straight ones.
+indented code line (four spaces or a tab), a quoted reply (`>`), and whatever the rendered comment hides or shows
+as code (`bot.commands.hiding`: HTML comments, tags and their attributes, CDATA, `<pre>`, `<code>`, `<details>`, a
+link's destination, title and label…; what is not closed hides the rest), and a `/` that does not start the line.
+Lines end at `\\n`, `\\r\\n` or `\\r` only: GitHub shows U+2028, U+2029 and the other separators `str.splitlines`
+knows on the same line, so they start no command. An invisible character (a Unicode format character: zero-width
+space or joiner, right-to-left mark…) before or inside a command's name makes the line no command; in its
+arguments, `bot.commands.invisible` finds it and the command handler refuses the command with its usage. One
+comment may hold several commands, one per line. Chinese input is tolerated: a name in full-width forms
+(`／label：bug，docs`) reads as its ASCII twin, arguments as NFKC reads them (`＠alice` is `@alice`), and “curly”,
+「corner」 or 『white corner』 quotes group words like straight ones.
 
 Anyone can post a comment, so everything here takes time linear in it (one pass over its lines, `str.find` and
 patterns that cannot backtrack over what they already read), and reads a bounded part of it: its first `MAX_BODY`
-characters, `MAX_LINES` lines that are not blank and `MAX_MARKUP` HTML comments and tags. Past any of these the rest
-is not read: its commands do not run (bench/parser.py: a hostile 64 KB comment is read in a few milliseconds).
+characters, `MAX_LINES` lines that are not blank, `MAX_COMMAND_LINES` that start with a slash and
+`hiding.MAX_MARKUP` steps through markup. Past any of these the rest is not read: its commands do not run.
+Normalising (NFKC) can make a character 18 (U+FDFA), so it is bounded too: a command's name is read from the first
+`NAME_READ` characters of its line, and only the commands the handler runs have their arguments normalised, up to
+`command_reach` characters (bench/parser.py: a hostile 64 KB comment is read in a few milliseconds).
 """
 
 from __future__ import annotations
@@ -30,17 +34,19 @@ from collections.abc import Container, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
+from bot.commands.hiding import Hiding
+
 # what is read of a comment (anyone can post one): past any of these, the rest is not read (its commands do not run)
 MAX_BODY = 65_536  # characters (GitHub's limit for a comment's body)
 MAX_LINES = 4_096  # lines that are not blank
 MAX_COMMAND_LINES = 512  # lines that start with a slash (commands: ours, other bots', malformed ones)
-MAX_MARKUP = 1_024  # HTML comments and hiding tags
 KEPT_BODY = 4_096  # `only_commands` remembers its answer for comments this long at most (a bounded memory)
-COMMAND_NAME = re.compile(r"/(?P<name>[A-Za-z][A-Za-z0-9_-]*)(?=$|[\s:,])")
+MAX_NAME = 32  # characters of a command's name (a longer one names no command)
+NAME_READ = MAX_NAME + 2  # what is read of a line to find its command's name: the slash, the name, what follows
+READ_STEP = 128  # characters of a command line normalised at a time
+COMMAND_NAME = re.compile(rf"/(?P<name>[A-Za-z][A-Za-z0-9_-]{{0,{MAX_NAME - 1}}}+)(?=$|[\s:,])")
+FULL_WIDTH = str.maketrans({chr(code): chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)} | {"\u3000": " "})
 FENCE = re.compile(r" {0,3}(?P<fence>`{3,}|~{3,})")
-# what hides text: an HTML comment's start, and the tags whose content is code or folded away
-MARKUP = re.compile(r"<!--|<(?P<closing>/?)(?P<tag>pre|code|details)(?![\w-])", re.IGNORECASE)
-COMMENT_START, COMMENT_END = "<!--", "-->"
 SLASHES = "/／"  # what NFKC reads as "/"
 QUOTE_MARKS = ">﹥＞"
 INDENTED = ("    ", "\t")
@@ -51,8 +57,12 @@ QUOTES = str.maketrans({"“": '"', "”": '"', "「": '"', "」": '"', "『": '
 # a word: unquoted runs and quoted strings ("a b", 'a b') joined; possessive, so nothing read is read again
 WORD = re.compile(r"""(?:"[^"]*+"|'[^']*+'|[^\s,"']++)++""")
 PIECE = re.compile(r""""([^"]*+)"|'([^']*+)'|([^\s,"']++)""")
-INVISIBLE = frozenset("\u034f\u115f\u1160\u3164\uffa0")  # invisible, though not format characters (Cf)
-ZWJ = "\u200d"
+# what may separate a command's words, once normalised (what is not is part of a word)
+SEPARATORS = re.compile(r"""[\s,:"'“”「」『』‘’]""")
+# where a line may be cut for NFKC: before a character that normalisation joins to nothing before it (ASCII, CJK,
+# kana, Hangul syllables, full-width forms, emoji), so the pieces normalise as the whole would
+CUT_BEFORE = re.compile(r"[\x00-\x7f\u3000-\u3029\u3030-\u303f\u3041-\u3096\u30a1-\u30fa\u4e00-\u9fff"
+                        r"\uac00-\ud7a3\uff01-\uff5e\U0001f000-\U0001faff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,75 +70,6 @@ class ParsedCommand:
     name: str  # lower case, without the slash
     args: tuple[str, ...]
     line: str  # the line as written (stripped), for the reply to quote
-
-
-class _Hiding:
-    """What hides the text that follows, as a comment is read: an HTML comment, hiding tags (how many of each).
-    It reads at most `MAX_MARKUP` of them: past that, the rest of the comment is hidden (`exhausted`)."""
-
-    __slots__ = ("in_comment", "open_tags", "folded", "marks", "exhausted")
-
-    def __init__(self) -> None:
-        self.in_comment = False
-        self.open_tags: dict[str, int] = {}
-        self.folded = 0  # how many hiding tags are open in all
-        self.marks = 0  # HTML comments and tags read
-        self.exhausted = False
-
-    @property
-    def active(self) -> bool:
-        return self.in_comment or self.folded > 0
-
-    @property
-    def in_code(self) -> bool:
-        return bool(self.open_tags.get("pre") or self.open_tags.get("code"))
-
-    def cut(self, raw: str) -> tuple[bool, str]:
-        """Whether `raw` says anything outside HTML comments (a tag does), and the text a reader sees at the start
-        of the line (without HTML comments and what is inside hiding tags; none when a tag, code or folded text
-        comes first: what follows is not at the start of a line). Follows what opens and closes on the way."""
-        said = started = behind = False
-        seen: list[str] = []
-        position, length = 0, len(raw)
-        while position < length:
-            if self.in_comment:
-                end = raw.find(COMMENT_END, position)
-                if end < 0:
-                    break
-                self.in_comment = False
-                position = end + len(COMMENT_END)
-                continue
-            found = MARKUP.search(raw, position)
-            stop = found.start() if found else length
-            part = raw[position:stop]
-            if part and not part.isspace():
-                said = True
-                if self.folded:
-                    behind = behind or not started
-                else:
-                    started = True
-            if not self.folded:
-                seen.append(part)
-            if found is None:
-                break
-            self.marks += 1
-            if self.marks > MAX_MARKUP:  # the rest is not read
-                self.exhausted = True
-                break
-            position = found.end()
-            tag = found["tag"]
-            if tag is None:  # <!--
-                self.in_comment = True
-                continue
-            said = True
-            behind = behind or not started
-            position = raw.find(">", position) + 1 or length  # past its attributes (to the end of the line)
-            tag = tag.lower()
-            before = self.open_tags.get(tag, 0)
-            after = max(0, before - 1) if found["closing"] else before + 1
-            self.open_tags[tag] = after
-            self.folded += after - before
-        return said, "" if behind else "".join(seen)
 
 
 def _split(body: str) -> list[str]:
@@ -139,56 +80,68 @@ def _split(body: str) -> list[str]:
     return text.split("\n")
 
 
+def _opened_fence(raw: str) -> str | None:
+    """The fence (``` or ~~~, three or more) that `raw` opens a code block with; None when it opens none."""
+    if raw.lstrip()[:1] not in FENCE_MARKS:
+        return None
+    opened = FENCE.match(raw)
+    return opened["fence"] if opened else None
+
+
+def _closes(raw: str, fence: str) -> bool:
+    """Whether `raw` closes the code block `fence` opened: the same mark, at least as many, nothing after."""
+    if raw.lstrip(" ")[:1] not in FENCE_MARKS:
+        return False
+    closing = FENCE.match(raw)
+    return closing is not None and closing["fence"][0] == fence[0] and len(closing["fence"]) >= len(fence) \
+        and not raw[closing.end():].strip()
+
+
 def _lines(body: str, others: bool) -> Iterator[str | None]:
     """For each line that says something a reader may see (blank lines and quoted replies aside): the line,
-    stripped, when it may be a command (it starts with a slash, outside code, HTML comments and folded blocks),
-    else None. With `others` false, only the lines that may be commands. Reads at most `MAX_LINES` lines that are
-    not blank and `MAX_COMMAND_LINES` that may be commands (a None for the rest, when `others`)."""
-    hiding = _Hiding()
+    stripped, when it may be a command (it starts with a slash, outside code and what the comment hides), else None.
+    With `others` false, only the lines that may be commands. Reads at most `MAX_LINES` lines that are not blank and
+    `MAX_COMMAND_LINES` that may be commands (a None for the rest, when `others`)."""
+    hiding = Hiding()
     fence: str | None = None  # the fence of the code block being read
     lines, commands = MAX_LINES, MAX_COMMAND_LINES  # still to read
+    in_paragraph = False  # a link's part, a label or a definition is being read: a blank line ends it
     for raw in _split(body):
         if not raw or raw.isspace():
+            if in_paragraph:
+                hiding.paragraph_ends()
+                in_paragraph = False
             continue
         lines -= 1
         if lines < 0:
             break
-        if fence is None and not hiding.active and "<" not in raw:  # the usual line: nothing hides it
-            text = raw.strip(BLANKS)
+        if fence is None and not hiding.active and "<" not in raw and "[" not in raw and "]" not in raw:
+            text = raw.strip(BLANKS)  # the usual line: nothing hides it
             first = text[:1]
-            if first in FENCE_MARKS and first:
-                opened = FENCE.match(raw)
-                if opened:
-                    fence = opened["fence"]
-                    if others:
-                        yield None
-                    continue
-            elif first in SLASHES and first and raw.startswith(INDENTED):  # an indented code line
+            if first in FENCE_MARKS and first and (fence := _opened_fence(raw)) is not None:
+                if others:
+                    yield None
+                continue
+            if first in SLASHES and first and raw.startswith(INDENTED):  # an indented code line
                 if others:
                     yield None
                 continue
         elif fence is not None:  # in a code block: only its closing fence matters
-            if raw.lstrip(" ")[:1] in FENCE_MARKS:
-                closing = FENCE.match(raw)
-                if closing and closing["fence"][0] == fence[0] and len(closing["fence"]) >= len(fence) \
-                        and not raw[closing.end():].strip():
-                    fence = None
+            if _closes(raw, fence):
+                fence = None
             if others:
                 yield None
             continue
         else:
-            if hiding.in_comment:
-                if COMMENT_END not in raw:
-                    continue
-            elif raw.lstrip()[:1] in FENCE_MARKS and not hiding.in_code:  # (in <pre> or <code>, a fence is text)
-                opened = FENCE.match(raw)
-                if opened:
-                    fence = opened["fence"]
-                    if others:
-                        yield None
-                    continue
+            hiding.settle(raw)
+            # in markup (a comment, a tag, a link's title…) or in <pre>, <code>, a fence is text
+            if not hiding.in_markup and not hiding.in_code and (fence := _opened_fence(raw)) is not None:
+                if others:
+                    yield None
+                continue
             plain = not hiding.active
-            said, text = hiding.cut(raw) if "<" in raw or hiding.in_comment else (True, "")
+            said, text = hiding.read(raw)
+            in_paragraph = hiding.in_paragraph
             if hiding.exhausted:
                 break
             if not text or text.isspace():
@@ -250,12 +203,55 @@ def _has_quote(text: str) -> bool:
     return '"' in text or "'" in text
 
 
-def _name(text: str) -> tuple[str, str] | None:
-    """The command's name (lower case) and the rest of a line that may be a command, read as NFKC (full-width
-    forms as their ASCII twins)."""
-    line = text if text.isascii() else unicodedata.normalize("NFKC", text).strip(BLANKS)
-    match = COMMAND_NAME.match(line)
-    return (match["name"].lower(), line[match.end():]) if match else None
+def _name(text: str) -> str | None:
+    """The command's name (lower case) in a line that may be a command: a slash and at most `MAX_NAME` letters,
+    digits, `-` or `_`, then a blank, `:`, `,` or the line's end, in ASCII or their full-width forms (what NFKC reads
+    as them). Only the first `NAME_READ` characters of the line are read."""
+    head = text[:NAME_READ]
+    if not head.isascii():
+        head = head.translate(FULL_WIDTH)
+    found = COMMAND_NAME.match(head)
+    if found is None or found.end() == len(head) < len(text):  # (the name goes on past what was read)
+        return None
+    return found["name"].lower()
+
+
+def command_reach(most: int, longest: int) -> int:
+    """How many characters of a command's line that are not separators (blanks, `,`, `:`, quotes) are read of it
+    (normalised, NFKC): its slash and name, then `most` arguments one character longer than `longest`. A line that
+    goes on past that holds at least `most` arguments or one longer than `longest` (every character read that is
+    not a separator is in an argument): however its arguments read, a handler that takes fewer than `most` of at
+    most `longest` characters refuses the command."""
+    return 1 + MAX_NAME + most * (longest + 1)
+
+
+def _normalised(text: str, reach: int | None) -> str:
+    """`text` as NFKC reads it (full-width forms as their ASCII twins), stripped; with `reach`, only until more than
+    `reach` characters that are not separators were read: a piece of `READ_STEP` characters or so at a time, cut
+    where NFKC joins nothing across (`CUT_BEFORE`), so what one character becomes (up to 18) is bounded too."""
+    if text.isascii():
+        return text
+    if reach is None:
+        return unicodedata.normalize("NFKC", text).strip(BLANKS)
+    pieces: list[str] = []
+    position, length, read = 0, len(text), 0
+    while position < length and read <= reach:
+        end = min(length, position + READ_STEP)
+        if end < length:
+            cut = CUT_BEFORE.search(text, end, end + READ_STEP)
+            end = cut.start() if cut else end
+        piece = unicodedata.normalize("NFKC", text[position:end])
+        pieces.append(piece)
+        read += len(piece) - SEPARATORS.subn("", piece)[1]
+        position = end
+    return "".join(pieces).strip(BLANKS)
+
+
+def _arguments_of(text: str, most: int | None, reach: int | None) -> tuple[str, ...] | None:
+    """The arguments of the command on line `text` (None when, normalised, it names none)."""
+    line = _normalised(text, reach)
+    found = COMMAND_NAME.match(line)
+    return None if found is None else _arguments(line[found.end():], most)
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,26 +263,31 @@ class Reading:
 
 
 def read_commands(body: str, names: Container[str] | None = None, limit: int | None = None,
-                  max_args: int | None = None) -> Reading:
+                  max_args: int | None = None, max_length: int | None = None) -> Reading:
     """The commands of a comment whose names are in `names` (default: any name), from its first `limit` lines
     that hold one (an identical line twice counts once; default: every line), each with at most `max_args` + 1
-    arguments (enough to tell that there are too many; default: all)."""
+    arguments (enough to tell that there are too many; default: all). With `max_length` (the longest argument a
+    command takes) too, a line is read up to `command_reach` characters: one longer gives a command with too many
+    arguments or too long a one, whatever it holds past that."""
     commands: list[ParsedCommand] = []
     seen: set[tuple[str, tuple[str, ...]]] = set()
     most = None if max_args is None else max_args + 1
+    reach = None if most is None or max_length is None else command_reach(most, max_length)
     read = 0
     for text in _lines(body, others=False):
         assert text is not None
-        named = _name(text)
-        if named is None or (names is not None and named[0] not in names):
+        name = _name(text)
+        if name is None or (names is not None and name not in names):
             continue
         if limit is not None and read >= limit:
             return Reading(tuple(commands), more=True)
         read += 1
-        command = ParsedCommand(named[0], _arguments(named[1], most), text)
-        if (command.name, command.args) not in seen:
-            seen.add((command.name, command.args))
-            commands.append(command)
+        args = _arguments_of(text, most, reach)
+        if args is None:
+            continue
+        if (name, args) not in seen:
+            seen.add((name, args))
+            commands.append(ParsedCommand(name, args, text))
     return Reading(tuple(commands))
 
 
@@ -296,7 +297,8 @@ def parse_commands(body: str) -> list[ParsedCommand]:
 
 
 def only_commands(body: str) -> bool:
-    """Whether a comment says nothing but commands (quoted lines aside): it is then no contribution in itself."""
+    """Whether a comment says nothing but commands (quoted lines aside): it is then no contribution in itself.
+    Only the names are read (nothing is normalised past a line's first `NAME_READ` characters)."""
     return _only_commands_kept(body) if len(body) <= KEPT_BODY else _only_commands(body)
 
 
@@ -312,22 +314,3 @@ def _only_commands(body: str) -> bool:
             return False
         said = True
     return said
-
-
-def invisible_character(text: str) -> str | None:
-    """The first invisible character of `text` that could make it look like something else (a format character
-    such as a zero-width space or a right-to-left mark, a Hangul filler), named as `U+200B ZERO WIDTH SPACE`; None
-    when there is none. A zero-width joiner between two pictographs (an emoji sequence such as 👩‍💻) is allowed."""
-    if text.isascii():
-        return None
-    for index, char in enumerate(text):
-        if char in INVISIBLE or (unicodedata.category(char) == "Cf" and not _joins_emoji(text, index)):
-            return f"U+{ord(char):04X} {unicodedata.name(char, 'FORMAT CHARACTER')}"
-    return None
-
-
-def _joins_emoji(text: str, index: int) -> bool:
-    if text[index] != ZWJ or index == 0 or index + 1 >= len(text):
-        return False
-    return unicodedata.category(text[index - 1]) in ("So", "Sk", "Mn") and unicodedata.category(text[index + 1]) == "So"
-

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.commands.answers import message
 from bot.commands.settings import Role
-from bot.render import render
+from bot.notifiers.escape import Markdown
 
 Where = Literal["issue", "pr", "both"]
 
@@ -111,14 +112,14 @@ def required_role(spec: CommandSpec, overrides: dict[str, str]) -> Role:
     return Role.named(named) if named else spec.role
 
 
-def arity_problem(spec: CommandSpec, count: int, shown_name: str, language: str) -> str | None:
+def arity_problem(spec: CommandSpec, count: int, shown_name: str, language: str) -> Markdown | None:
     """What is wrong with giving `count` arguments (None: nothing), worded for the reply."""
     if spec.max_args == 0 and count:
-        return render("commands/problem_no_args", language, name=shown_name)
+        return message("commands/problem_no_args", language, name=shown_name)
     if count < spec.min_args:
-        return render("commands/problem_too_few", language, name=shown_name, count=spec.min_args)
+        return message("commands/problem_too_few", language, name=shown_name, count=spec.min_args)
     if spec.max_args is not None and count > spec.max_args:
-        return render("commands/problem_too_many", language, name=shown_name, count=spec.max_args)
+        return message("commands/problem_too_many", language, name=shown_name, count=spec.max_args)
     return None
 
 

@@ -26,6 +26,7 @@ from enum import IntEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from yarl import URL
 
 RoleName = Literal["contributor", "triager", "maintainer"]
 LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,98}[A-Za-z0-9_])?(?:\[bot\])?$")
@@ -149,8 +150,38 @@ class SlackSettings(Section):
     signing_secret: str = Field("", repr=False)  # from COBOT_SLACK_SIGNING_SECRET
     language: Literal["zh", "en"] | None = None  # default: community.language
     answer_within_seconds: float = Field(0.8, ge=0, le=2.5)  # slower answers follow by response_url
+    # Where a slow answer may be posted (a request's `response_url`): https on the default port of one of these
+    # hosts; a host listed with a port ("127.0.0.1:8443", for a test) on that port only.
     response_hosts: list[str] = ["hooks.slack.com", "hooks.slack-gov.com"]
     users: list[SlackUser] = []
 
     def user(self, user_id: str) -> SlackUser | None:
         return next((user for user in self.users if user.id == user_id), None)
+
+    @field_validator("response_hosts")
+    @classmethod
+    def _host_or_host_and_port(cls, hosts: list[str]) -> list[str]:
+        for entry in hosts:
+            if response_address(entry) is None:
+                raise ValueError(f"{entry!r} is no host name, nor a host and a port (hooks.slack.com, "
+                                 "127.0.0.1:8443)")
+        return hosts
+
+    def response_addresses(self) -> frozenset[tuple[str, int | None]]:
+        """The (host, port) pairs a `response_url` may name; port None: the default port of its scheme."""
+        return frozenset(address for entry in self.response_hosts if (address := response_address(entry)))
+
+
+def response_address(entry: str) -> tuple[str, int | None] | None:
+    """`hooks.slack.com` → ("hooks.slack.com", None); `127.0.0.1:8443`, `[::1]:8443` → (host, 8443); None for
+    anything else (a path, a user, a port out of range, a space)."""
+    if not entry or entry.endswith(":") or any(char.isspace() or char in "/\\@?#" for char in entry):
+        return None
+    try:
+        parsed = URL(f"//{entry}")
+    except ValueError:
+        return None
+    port = parsed.explicit_port
+    if not parsed.host or (port is not None and not 1 <= port <= 65535):
+        return None
+    return parsed.host.lower(), port

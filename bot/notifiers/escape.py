@@ -32,7 +32,7 @@ __all__ = ["Markdown", "chat_escape", "feishu_text_escape", "inline_code", "mark
 LINE_BREAKS = re.compile(r"\r\n|[\n\r\v\f\x85\u2028\u2029]")
 _ALWAYS = frozenset("\\`*[]<>~")  # escapes, code, emphasis, links and images, autolinks and HTML, strikethrough
 # At the start of a value (which may start a line): a heading, a list item, a thematic break, an ordered item.
-_LEADING = re.compile(r"^([ \t]*)(?:(#)|([-+])(?=[ \t])|(-)(?=-)|(\d{1,9})([.)])(?=[ \t]|$))")
+_LEADING = re.compile(r"^([ \t]*)(?:(#)|([-+])(?=[ \t]|$)|(-)(?=-)|(\d{1,9})([.)])(?=[ \t]|$))")
 
 
 def _intraword(text: str, index: int) -> bool:

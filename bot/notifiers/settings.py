@@ -5,6 +5,7 @@ better, named by an environment variable: any field `X` can be given as `X_env =
 
     [notify]
     allow_hosts = []                      # hosts allowed although they resolve to private addresses
+    per_person_per_hour = 10              # event notifications about one person's events in an hour (0: no limit)
 
     [notify.channels.maintainers]
     kind = "feishu"
@@ -183,6 +184,9 @@ class NotifySettings(Section):
     channels: dict[str, Channel] = Field(default_factory=dict)
     rules: list[NotifyRule] = Field(default_factory=list)
     allow_hosts: list[str] = Field(default_factory=list)  # reachable although private (tests, an intranet)
+    per_person_per_hour: int = Field(10, ge=0)  # event notifications one person's events cause in an hour, counted
+    #   once per event whatever the channels (0: no limit; maintainers have none); past it their events are not
+    #   announced, and one notice an hour says so (bot.notifiers.per_person)
 
     @model_validator(mode="before")
     @classmethod

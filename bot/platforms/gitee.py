@@ -90,7 +90,7 @@ class GiteeWebhooks:
         """Nothing more to check: Gitee signs no body (see `check_headers` and `Received.nonce`)."""
 
     def accept(self, headers: Mapping[str, str], body: bytes) -> Received:
-        given_event = headers.get("X-Gitee-Event") or headers.get("X-Git-Oschina-Event") or ""
+        given_event = self._scrub.text(headers.get("X-Gitee-Event") or headers.get("X-Git-Oschina-Event") or "")
         event = event_name(given_event)
         is_ping = headers.get("X-Gitee-Ping", "").lower() == "true"
         kept = self._scrub.headers(keep_headers(headers, KEPT_HEADERS))
@@ -108,7 +108,9 @@ class GiteeWebhooks:
         canonical = self._scrub.dumped(canonical)
         # Gitee sends no delivery id: the payload without its per-request fields identifies the delivery.
         key = digest_key("gitee-", storable(given_event), canonical.decode())
-        received = Received(key=key, event=event or "unknown", action=short_text(clean.get("action") or None),
+        action = clean.get("action") or None
+        received = Received(key=key, event=event or "unknown",
+                            action=short_text(self._scrub.text(str(action)) if action is not None else None),
                             is_ping=is_ping, headers=kept, body=canonical, nonce=nonce)
         if not given_event:
             raise InvalidPayload("missing X-Gitee-Event", received)

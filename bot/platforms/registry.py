@@ -9,6 +9,15 @@ from bot.platforms.base import WebhookPlatform
 from bot.platforms.gitee import GiteeWebhooks
 from bot.platforms.github import GitHubWebhooks
 
+# The forges whose issues take one assignee (Gitee: `PATCH .../issues/{number}` sets `assignee`, see
+# bot/platforms/gitee_api.py); their pull requests, and GitHub's issues and pull requests, take several.
+ONE_ASSIGNEE_ISSUES = frozenset({"gitee"})
+
+
+def single_assignee(platform: str, is_pr: bool) -> bool:
+    """Whether an issue or pull request of `platform` takes one assignee at most (assigning another replaces it)."""
+    return not is_pr and platform in ONE_ASSIGNEE_ISSUES
+
 
 def webhook_platforms(settings: Settings) -> dict[str, WebhookPlatform]:
     return {

@@ -383,6 +383,19 @@ class CommandUse(SQLModel, table=True):
     comment_id: str | None = Field(default=None, max_length=64)  # the comment it came in: counted once
 
 
+class NotifyUse(SQLModel, table=True):
+    """An event notification decided for the per-person bound `notify.per_person_per_hour`: once per person and
+    notification, so a redelivered or replayed event is decided as it was (`bot.notifiers.per_person`)."""
+
+    __tablename__ = "notify_use"
+    __table_args__ = (Index("ix_notify_use_person", "person", "outcome", "decided_at"),)
+
+    key: str = Field(primary_key=True, max_length=40)  # a digest of the person and the notification's key
+    person: str = Field(max_length=200)
+    outcome: str = Field(max_length=16)  # announced, held, notice (held, and said so)
+    decided_at: datetime
+
+
 class ThreadClaim(SQLModel, table=True):
     """Who took an issue with `/claim` (outside hackathons): one holder per issue, recorded with the decision to
     assign them, so that a second `/claim` before the forge reports the assignment finds it taken."""

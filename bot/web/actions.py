@@ -17,8 +17,10 @@ from bot.inbox import Pipeline
 from bot.outbox import describe
 from bot.store.db import Database
 from bot.store.tables import OutboxAction
+from bot.web.apart import SLOW_READS
 from bot.web.data import NotFound, delivery_json, iso, outbox_action, person_json
 from campaigns.base import window
+from campaigns.digest_chart import draw
 from campaigns.runner import CampaignRunner, UnknownCampaign
 
 AWARDED_BY = "dashboard"
@@ -70,7 +72,7 @@ def award(db: Database, settings: Settings, now: datetime, badge: str, user: str
 def close(db: Database, settings: Settings, clock: Clock, name: str, dry_run: bool = False) -> dict[str, Any]:
     """End a campaign now (`cobot campaign close`): its final results decided and announced (with `dry_run`, only
     what that would do). The actions, and the campaign's status after."""
-    runner = CampaignRunner(db, settings, clock)
+    runner = CampaignRunner(db, settings, clock, draw=SLOW_READS.blocking(draw))  # (a digest's chart: not here)
     try:
         result = runner.close(name, dry_run)
     except UnknownCampaign as error:

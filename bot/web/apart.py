@@ -18,6 +18,7 @@ process), awaited or, from a thread with no event loop (a campaign's tick), wait
 
     png = await SLOW_READS.call(digest_chart.draw, days, "en")
     png = SLOW_READS.call_waiting(digest_chart.draw, days, "en")
+    CampaignRunner(db, settings, clock, draw=SLOW_READS.blocking(digest_chart.draw))  # what its ticks draw with
 """
 
 from __future__ import annotations
@@ -64,6 +65,12 @@ class SlowReads:
         self._last_ended = 0.0  # time.monotonic()
         self._idle_check: threading.Timer | None = None
 
+    @property
+    def under_way(self) -> int:
+        """How many calls are being run or wait for the worker (what its queue holds)."""
+        with self._lock:
+            return self._under_way
+
     async def run(self, url: str, settings: Settings, now: datetime, compute: Callable[..., T],
                   args: tuple[Any, ...], params: dict[str, Any]) -> T:
         return await self.call(_read, url, settings, now, compute, args, params)
@@ -81,6 +88,15 @@ class SlowReads:
             return self._once_waiting(work, args)
         except BrokenProcessPool:
             return self._once_waiting(work, args)
+
+    def blocking(self, work: Callable[..., T]) -> Callable[..., T]:
+        """`work` as a function a thread calls and waits for (`call_waiting`); run where it is called in a daemonic
+        process (cobot's inbox worker process, which may not start processes: nothing is served there)."""
+        def run(*args: Any) -> T:
+            if multiprocessing.current_process().daemon:
+                return work(*args)
+            return self.call_waiting(work, *args)
+        return run
 
     async def _once(self, work: Callable[..., T], args: tuple[Any, ...]) -> T:
         pool = self._begin()

@@ -53,6 +53,7 @@ from bot.web.auth import (
     current_session,
     error,
     form_fields,
+    json_object,
     maintainer_action,
     reader,
 )
@@ -245,22 +246,6 @@ def path_id(request: web.Request, name: str) -> int:
     return _bounded(request.match_info[name], name, 1, MAX_ID)
 
 
-async def json_body(request: web.Request, required: bool) -> dict[str, Any]:
-    """The request's JSON object ({} for no body, unless `required`)."""
-    raw = await request.read()
-    if not raw.strip():
-        if required:
-            raise error(400, "body: a JSON object is needed")
-        return {}
-    try:
-        body = json.loads(raw)
-    except (ValueError, RecursionError):  # (RecursionError: nested too deeply to be a body of ours)
-        raise error(400, "body: not JSON") from None
-    if not isinstance(body, dict):
-        raise error(400, "body: a JSON object is needed")
-    return body
-
-
 def only(body: dict[str, Any], *names: str) -> None:
     """400 for a field the body may not hold (an action's body is as strict as its schema: a misspelt `dry_run`
     must not close a campaign for real)."""
@@ -291,7 +276,7 @@ async def no_body(request: web.Request) -> None:
     if request.content_type in FORMS:
         only(dict((await form_fields(request)).items()), CSRF_FIELD)
         return
-    only(await json_body(request, required=False))
+    only(await json_object(request, required=False))
 
 
 # -- the handlers --------------------------------------------------------------------------------------------------
@@ -419,7 +404,7 @@ async def retry(request: web.Request) -> web.Response:
 
 @maintainer_action
 async def award(request: web.Request) -> web.Response:
-    body = await json_body(request, required=True)
+    body = await json_object(request, required=True)
     only(body, "badge", "user", "reason")
     badge, user = field(body, "badge", str, required=True), field(body, "user", str, required=True)
     reason = field(body, "reason", str, nullable=True)
@@ -430,7 +415,7 @@ async def award(request: web.Request) -> web.Response:
 
 @maintainer_action
 async def close(request: web.Request) -> web.Response:
-    body = await json_body(request, required=False)
+    body = await json_object(request, required=False)
     only(body, "dry_run")
     dry_run = field(body, "dry_run", bool) is True
     board = _dashboard(request)

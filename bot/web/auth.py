@@ -7,14 +7,20 @@ holds, it is younger than `dashboard.session_hours` and its session is live in t
 session on every replica at once, `POST /api/sessions/revoke` revokes everyone's ("log out everywhere"), and
 changing the token logs everyone out too. Without a token nobody can log in.
 
-Failed logins are throttled (bot.web.throttle): a client address over `dashboard.failed_logins_per_minute`, or
-everyone over `dashboard.failed_logins_per_minute_overall`, is answered 429 with `Retry-After`, its token not even
-tried; that holds for the bearer token on /api as for the login form. A wrong token is logged without its value, a
-throttled burst once.
+The right token is always accepted (compared in constant time), so that nobody can lock the maintainers out by
+sending wrong ones (behind a proxy every client has the proxy's address). What stops guessing is the token's length:
+at least 16 characters, and `openssl rand -hex 32` makes one of 256 bits. Only failures are throttled
+(bot.web.throttle), so that a flood of guesses costs a line of log, not one each: a wrong token from an address over
+`dashboard.failed_logins_per_minute`, or while everyone is over `dashboard.failed_logins_per_minute_overall`, is
+answered 429 with `Retry-After`; that holds for the bearer token on /api as for the login form. A wrong token is
+logged without its value, a throttled burst once.
 
 The cookie is `HttpOnly`, `SameSite=Lax`, and `Secure` (sent over HTTPS only) unless cobot is known to be reached
 over plain HTTP: `server.public_url` starts with http://, or it is empty, cobot listens on a loopback address only
-and the login came straight from a browser on this machine (no proxy's `Forwarded` / `X-Forwarded-*` header).
+and the login came straight from a browser on this machine (no proxy's `Forwarded` / `X-Forwarded-*` header). A
+login that succeeds over plain HTTP while the cookie is `Secure` (`server.public_url` empty, cobot listening beyond
+this machine, no TLS) would loop back to the login page without a word, the browser dropping the cookie: its answer
+says so (the login page, or `warning` in JSON), and it is logged.
 
 Reads are open to everyone while `dashboard.public` is true (false by default); otherwise they need a login too.
 A change (a maintainer action) always needs a login, and when that login is the cookie the request must also carry
@@ -22,8 +28,10 @@ the session's CSRF token (form field `csrf_token` or header `X-CSRF-Token`), whi
 `csrf_token(request)`. API clients may send `Authorization: Bearer TOKEN` instead of a cookie (no CSRF token then).
 
 Refusals are JSON `{"error": ...}`: 400 for a body that is no readable form or JSON, 401 without valid credentials
-(a wrong bearer token included), 403 for a missing or wrong CSRF token, 429 while failed logins are throttled. A
-wrong token at `/login` is answered 401 (or, from a form that names `next`, a redirect back to the login page).
+(a wrong bearer token included), 403 for a missing or wrong CSRF token, 429 for a wrong token while failed logins
+are throttled (and before any of these, bot.web.request_limits: 408 for a body that is late, 413 for one over 64 KB,
+415 for a compressed or multipart one). A wrong token at `/login` is answered 401 (or, from a form that names `next`,
+a redirect back to the login page).
 
 `next` (where a form goes after logging in or out, the login page's "Back" link) is judged in one place,
 `local_path`: a path on this site or nothing.
@@ -31,15 +39,17 @@ wrong token at `/login` is answered 401 (or, from a form that names `next`, a re
 For the pages:
 
     await login_of(request)       the login the request carries (a Session), or None; resolved once per request
-                                  (the decorators below do it), 429 while a bearer token is throttled
+                                  (the decorators below do it), 429 for a wrong bearer token while throttled
     current_session(request)      what login_of resolved (None before)
     require_login(request)        the same, or 401
     csrf_token(request)           the CSRF token the page's forms must carry (None without a cookie login)
     may_read(request)             whether reads are allowed (public, or logged in)
     @reader                       a handler that reads: 401 when the dashboard is not public and nobody logged in
     @maintainer_action            a handler that changes something: 401 without a login, 403 without the CSRF token
+    guarded(handler, rule)        how every guard tags what it wraps (`guard_of`: what `cobot serve` says of it)
     await check_change(request)   what @maintainer_action checks, for a handler that answers refusals its own way
     await form_fields(request)    the request's form fields (400 for a body that is no readable form)
+    await json_object(request, required)   the request's JSON object (400 for a body that is no JSON object)
     local_path(next)              `next` when it is a path on this site, else None
     access(request)               the dashboard's Access (whether logins are possible, the cookie's settings)
     error(status, message)        a JSON refusal to raise
@@ -60,7 +70,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import wraps
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from urllib.parse import unquote, urlencode
 
 from aiohttp import web
@@ -81,12 +91,11 @@ CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CLOCK_SKEW = timedelta(seconds=60)  # a cookie dated this far ahead (another replica's clock) is still good
 LOGIN_PAGE = "/login"
-FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+FORMS = ("application/x-www-form-urlencoded",)  # (a multipart body is refused before it is read: request_limits)
 PROXY_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Real-IP")
 MAX_NEXT = 2048  # characters of a `next` path
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-RefusalPage = Callable[[web.Request, web.HTTPException, str], Awaitable[web.StreamResponse]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +107,15 @@ class Session:
     issued_at: datetime | None = None
     expires_at: datetime | None = None
     csrf_token: str | None = None
+
+
+class LoginPage(Protocol):
+    """The login page (bot.web.pages), for what a login form is answered on it: going on to `after`, with the
+    `session` just started, or refused for `retry_after` seconds (429), or logged in with a cookie the browser
+    will not keep (`cookie_dropped`)."""
+
+    def __call__(self, request: web.Request, after: str, session: Session | None, *, status: int = 200,
+                 retry_after: int | None = None, cookie_dropped: bool = False) -> web.StreamResponse: ...
 
 
 def _derive(token: str, purpose: str) -> bytes:
@@ -143,7 +161,6 @@ class Access:
         self.store = Sessions(db)
         self.throttle = FailedLogins(dashboard.failed_logins_per_minute, dashboard.failed_logins_per_minute_overall,
                                      clock)
-        self.refusal_page: RefusalPage | None = None  # how the login form's refusals are shown (bot.web.pages)
 
     @property
     def logins(self) -> bool:
@@ -151,18 +168,25 @@ class Access:
         return bool(self._token)
 
     def _matches(self, given: str) -> bool:
-        return self.logins and hmac.compare_digest(given.encode(), self._token.encode())
+        """Whether `given` is the token, compared in constant time (a string no UTF-8 can hold, a lone surrogate
+        from a JSON escape, is not the token)."""
+        try:
+            sent = given.encode()
+        except UnicodeEncodeError:
+            return False
+        return self.logins and hmac.compare_digest(sent, self._token.encode())
 
     def check_token(self, request: web.Request, given: str) -> bool:
-        """Whether `given` is the token (compared in constant time; never, when no token is configured). 429 while
-        the request's address, or everyone, is throttled: then the token is not tried at all."""
+        """Whether `given` is the token (compared in constant time; never, when no token is configured). The right
+        token is always accepted; a wrong one is counted, and answered 429 while the request's address, or everyone,
+        has failed too often (bot.web.throttle)."""
+        if self._matches(given):
+            return True  # (a burst of wrong tokens under way goes on: the right token does not end it)
         wait = self.throttle.wait(request.remote)
         if wait > 0:
             seconds = math.ceil(wait)
             raise error(429, f"too many failed logins: try again in {seconds} s", **{"Retry-After": str(seconds)})
         self.throttle.passed(request.remote)
-        if self._matches(given):
-            return True
         self.throttle.failed(request.remote)
         return False
 
@@ -211,12 +235,41 @@ class Access:
             return True
         return request.secure or any(header in request.headers for header in PROXY_HEADERS)
 
+    def cookie_dropped(self, request: web.Request) -> bool:
+        """Whether a browser will not keep the cookie set on this request's answer: with `server.public_url` empty
+        (an https:// one says the browser uses TLS), it is `Secure` while the request came over plain HTTP, straight
+        (no proxy header) or through a proxy that says so (`X-Forwarded-Proto: http`, `Forwarded: proto=http`),
+        from a browser that is not on this machine (`Host` is no loopback name: browsers keep a Secure cookie from
+        http://localhost). Then every login loops back to the login page."""
+        if self._public_url or not self.secure(request) or request.secure or loopback(_host_name(request.host)):
+            return False
+        said = _forwarded_proto(request)
+        if said is not None:
+            return said != "https"
+        return not any(header in request.headers for header in PROXY_HEADERS)  # a proxy that does not say: unknown
+
     def set_cookie(self, request: web.Request, response: web.StreamResponse, value: str) -> None:
         response.set_cookie(COOKIE, value, max_age=int(self.lifetime.total_seconds()), path="/", httponly=True,
                             samesite="Lax", secure=self.secure(request))
 
     def clear_cookie(self, request: web.Request, response: web.StreamResponse) -> None:
         response.del_cookie(COOKIE, path="/", httponly=True, samesite="Lax", secure=self.secure(request))
+
+
+def _host_name(host: str) -> str:
+    """`Host`'s name without its port (`[::1]:8080` → `::1`)."""
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    return host.rpartition(":")[0] if host.count(":") == 1 else host
+
+
+def _forwarded_proto(request: web.Request) -> str | None:
+    """The scheme a proxy says the client used (`Forwarded: proto=`, else `X-Forwarded-Proto`), if it says."""
+    for element in request.forwarded:
+        if "proto" in element:
+            return element["proto"].lower()
+    said = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+    return said or None
 
 
 ACCESS = web.AppKey("cobot_dashboard_access", Access)
@@ -242,7 +295,7 @@ def _bearer(request: web.Request) -> str | None:
 
 async def login_of(request: web.Request) -> Session | None:
     """The login a request carries: the right bearer token, else a live session cookie; None for neither. Resolved
-    once per request; 429 while a bearer token from its address is throttled."""
+    once per request; 429 for a wrong bearer token while its address, or everyone, is throttled."""
     if _LOGIN in request:
         return request[_LOGIN]
     request[_LOGIN] = None  # what it stays if this is refused
@@ -263,7 +316,8 @@ def current_session(request: web.Request) -> Session | None:
 
 _KINDS: dict[int, type[web.HTTPException]] = {
     400: web.HTTPBadRequest, 401: web.HTTPUnauthorized, 403: web.HTTPForbidden, 404: web.HTTPNotFound,
-    409: web.HTTPConflict, 429: web.HTTPTooManyRequests, 503: web.HTTPServiceUnavailable}
+    409: web.HTTPConflict, 415: web.HTTPUnsupportedMediaType, 429: web.HTTPTooManyRequests,
+    503: web.HTTPServiceUnavailable}
 
 
 def error(status: int, message: str, **headers: str) -> web.HTTPException:
@@ -311,8 +365,8 @@ async def readable(request: web.Request) -> bool:
 
 
 async def form_fields(request: web.Request) -> MultiDictProxy[Any]:
-    """The request's form fields (none for a body of another type); 400 for a body that no form parser reads
-    (a multipart body without its boundary or a field's name, an unknown charset, one cut short)."""
+    """The request's urlencoded form fields (none for a body of another type); 400 for a body that cannot be read as
+    one (an unknown charset, bytes that are not in it). (A multipart body never gets here: request_limits.)"""
     try:
         return await request.post()
     except web.HTTPException:
@@ -346,6 +400,22 @@ async def check_change(request: web.Request) -> Session:
     return session
 
 
+GUARD = "cobot_guard"  # what a guarded handler carries: "read" (the dashboard's rule) or "change" (a login)
+
+
+def guarded(handler: Handler, rule: Literal["read", "change"]) -> Handler:
+    """`handler`, tagged with the rule that guards it (what `cobot serve` says it serves to whom goes by the tag:
+    bot.web.exposure). Every guard of the dashboard's tags the handler it wraps."""
+    setattr(handler, GUARD, rule)
+    return handler
+
+
+def guard_of(handler: Any) -> str | None:
+    """The rule a route's handler is guarded by ("read" or "change"), None for a handler open to anyone."""
+    rule = getattr(handler, GUARD, None)
+    return rule if isinstance(rule, str) else None
+
+
 def reader(handler: Handler) -> Handler:
     """A handler that reads: 401 unless the dashboard is public or the request is logged in."""
     @wraps(handler)
@@ -353,7 +423,7 @@ def reader(handler: Handler) -> Handler:
         if not await readable(request):
             raise unauthorized(request)
         return await handler(request)
-    return checked
+    return guarded(checked, "read")
 
 
 def maintainer_action(handler: Handler) -> Handler:
@@ -362,7 +432,7 @@ def maintainer_action(handler: Handler) -> Handler:
     async def checked(request: web.Request) -> web.StreamResponse:
         await check_change(request)
         return await handler(request)
-    return checked
+    return guarded(checked, "change")
 
 
 # -- where `next` may lead ---------------------------------------------------------------------------------------
@@ -401,17 +471,50 @@ def local_path(given: Any) -> str | None:
 LOGIN_FIELDS = ("token", "next", CSRF_FIELD)
 
 
+class _RepeatedKey(ValueError):
+    """A JSON object that names a key twice."""
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, read by `json.loads` (its `object_pairs_hook`): _RepeatedKey for a key named twice."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise _RepeatedKey(key)
+        found[key] = value
+    return found
+
+
+async def json_object(request: web.Request, required: bool) -> dict[str, Any]:
+    """The request's body as a JSON object ({} for no body, unless `required`); 400 for anything else (a body that
+    is no JSON, names a key twice in an object, nests too deeply to be one of ours, or holds no object). Every JSON
+    body the dashboard reads is read here (the API's actions, logging in and out). The body is read as JSON is
+    written (UTF-8, or UTF-16/32 with their marks), whatever charset its Content-Type names.
+
+    A key named twice is refused rather than read as one of its values: `{"dry_run": true, "dry_run": false}` is
+    a dry run to one reader and a real one to another (Python's keeps the last), and a proxy or a log in between
+    may read it the other way."""
+    raw = await request.read()
+    if not raw.strip():
+        if required:
+            raise error(400, "body: a JSON object is needed")
+        return {}
+    try:
+        body = json.loads(raw, object_pairs_hook=_object)
+    except _RepeatedKey as repeated:
+        raise error(400, f"body: the key {json.dumps(str(repeated)[:100])} appears twice in an object") from None
+    except (ValueError, RecursionError):  # (RecursionError: nested too deeply to be a body of ours)
+        raise error(400, "body: not JSON") from None
+    if not isinstance(body, dict):
+        raise error(400, "body: a JSON object is needed")
+    return body
+
+
 async def _fields(request: web.Request) -> dict[str, str]:
     """The login and logout fields a form or a JSON object sends (400 for a body that is neither, or a field that
     is no string)."""
     if request.content_type == "application/json":
-        try:
-            body = await request.json()
-        except (ValueError, RecursionError):  # (RecursionError: nested too deeply to be a login)
-            raise error(400, "the body is not JSON") from None
-        if not isinstance(body, dict):
-            raise error(400, "the body must be a JSON object")
-        found: dict[str, Any] = body
+        found: dict[str, Any] = await json_object(request, required=True)
     else:
         found = dict((await form_fields(request)).items())
     fields = {name: found[name] for name in LOGIN_FIELDS if name in found}
@@ -432,18 +535,26 @@ def _see_other(where: str) -> web.Response:
     return web.Response(status=303, headers={"Location": where})
 
 
-async def login(request: web.Request) -> web.StreamResponse:
+COOKIE_DROPPED = ("the session cookie is Secure (HTTPS only) but this login came over plain HTTP, so the browser "
+                  "will not keep it and the next page asks for a login again: open cobot over HTTPS (behind TLS), "
+                  "or set server.public_url to the address browsers use")
+
+
+async def login(request: web.Request, page: LoginPage | None = None) -> web.StreamResponse:
     """`POST /login`: the token (form field or JSON `token`) starts a session. A form that names `next` (a path
-    here) is sent there, or back to the login page (`/login?failed=1&next=…`) for a wrong token. 429 while failed
-    logins are throttled (to a form: the login page saying so)."""
+    here) is sent there, or back to the login page (`/login?failed=1&next=…`) for a wrong token; with `page`, the
+    login page (bot.web.pages) answers a form while failed logins are throttled (429), and one whose cookie the
+    browser will not keep (see `Access.cookie_dropped`: JSON says so under `warning`). 429 while failed logins are
+    throttled."""
     checks = access(request)
     fields = await _fields(request)
     after = local_path(fields.get("next"))
     try:
         right = checks.check_token(request, fields.get("token", ""))
     except web.HTTPException as throttled:
-        if after is not None and checks.refusal_page is not None:
-            return await checks.refusal_page(request, throttled, after)
+        if after is not None and page is not None:
+            return page(request, after, None, status=throttled.status,
+                        retry_after=int(throttled.headers["Retry-After"]))
         raise
     if not right:
         if checks.logins:
@@ -456,7 +567,17 @@ async def login(request: web.Request) -> web.StreamResponse:
         raise error(401, "the token is not right")
     value, session = await checks.start(request.remote)
     log.info("dashboard: a maintainer logged in from %s", request.remote)
-    response = _see_other(after) if after is not None else web.json_response(session_json(session, checks.public))
+    dropped = checks.cookie_dropped(request)
+    if dropped:
+        log.warning("dashboard: a login from %s came over plain HTTP: %s", request.remote, COOKIE_DROPPED)
+    response: web.StreamResponse
+    if after is None:
+        answer = session_json(session, checks.public)
+        response = web.json_response({**answer, "warning": COOKIE_DROPPED} if dropped else answer)
+    elif dropped and page is not None:
+        response = page(request, after, session, cookie_dropped=True)
+    else:
+        response = _see_other(after)
     checks.set_cookie(request, response, value)
     return response
 
@@ -486,6 +607,7 @@ async def session_info(request: web.Request) -> web.Response:
 
 
 def auth_routes(app: web.Application, settings: Settings, clock: Clock, db: Database) -> list[web.RouteDef]:
-    """Install the dashboard's Access on `app`; the routes to log in and out and to ask about the session."""
+    """Install the dashboard's Access on `app`; the routes to log out and to ask about the session (`POST /login`
+    is the login page's: bot.web.pages calls `login` with its page)."""
     app[ACCESS] = Access(settings, clock, db)
-    return [web.post("/login", login), web.post("/logout", logout), web.get("/api/session", session_info)]
+    return [web.post("/logout", logout), web.get("/api/session", session_info)]

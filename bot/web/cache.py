@@ -1,6 +1,7 @@
 """Slow reads kept a while: a result is served for `seconds` after it was computed; an older one is still served
 while a fresh one is computed in the background (so only the very first ask waits), and asks that come while one
-is being computed wait for that one. At most KEPT results are kept, the least recently asked for going first.
+is being computed wait for that one. At most `kept` results (KEPT unless told) are kept, the least recently asked for
+going first; a computation that fails keeps nothing (the next ask computes again).
 `forget()` (after a change) drops everything, including computations under way. Everything runs on the event loop;
 the computations themselves run in threads (their callers' business)."""
 
@@ -28,9 +29,10 @@ class _Kept:
 class Memo:
     """Values kept by key, as the module says; `seconds` 0 keeps nothing."""
 
-    def __init__(self, clock: Clock, seconds: float) -> None:
+    def __init__(self, clock: Clock, seconds: float, kept: int = KEPT) -> None:
         self._clock = clock
         self._fresh = timedelta(seconds=seconds)
+        self._most = kept
         self._kept: OrderedDict[Hashable, _Kept] = OrderedDict()
         self._running: dict[Hashable, asyncio.Task[Any]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -51,6 +53,10 @@ class Memo:
             self._compute(key, compute)  # in the background; this ask gets the value kept
         return kept.value
 
+    def holds(self, key: Hashable) -> bool:
+        """Whether a value for `key` is kept (`get` then answers at once, however old it is)."""
+        return key in self._kept
+
     def start(self, key: Hashable, compute: Callable[[], Awaitable[Any]]) -> None:
         """Compute the value for `key` in the background (unless it is being computed)."""
         self._compute(key, compute)
@@ -68,7 +74,7 @@ class Memo:
                 if self._running.get(key) is task:  # not forgotten meanwhile
                     self._kept[key] = _Kept(started, value)
                     self._kept.move_to_end(key)
-                    while len(self._kept) > KEPT:
+                    while len(self._kept) > self._most:
                         self._kept.popitem(last=False)
                 return value
             finally:

@@ -27,6 +27,7 @@ from bot.badges import BADGE_AWARD, assertion_url, criteria, profile_url
 from bot.cli_notify import OUTBOX_STATUSES, action_row
 from bot.community import CONTRIBUTION_KINDS, Person, UnknownPerson
 from bot.config import Settings
+from bot.notifiers.escape import safe_link
 from bot.notifiers.registry import channel_secrets
 from bot.store.tables import (
     DELIVERY_STATUSES,
@@ -319,7 +320,9 @@ def _stats(conn: Connection, person: Person, now: datetime, days: int) -> dict[s
 
 
 def timeline(conn: Connection, person: str, limit: int = TIMELINE_SHOWN) -> list[dict[str, Any]]:
-    """A person's latest activity (of every kind, the newest first), each with its issue or PR and a link."""
+    """A person's latest activity (of every kind, the newest first), each with its issue or PR and a link: the
+    thread's address, else its repository's, each only when it is an http(s) address (`safe_link`: a delivery or an
+    imported archive names them, and a `javascript:` one must never become a link on a page)."""
     rows = conn.execute(select(ACTIVITY.c.kind, ACTIVITY.c.platform, ACTIVITY.c.repo, ACTIVITY.c.number,
                                ACTIVITY.c.actor, ACTIVITY.c.occurred_at)
                         .where(ACTIVITY.c.person == person)
@@ -349,7 +352,7 @@ def timeline(conn: Connection, person: str, limit: int = TIMELINE_SHOWN) -> list
                         "login": row.actor, "occurred_at": iso(row.occurred_at),
                         "is_pr": thread.is_pr if thread is not None else None,
                         "title": thread.title if thread is not None else None,
-                        "url": (thread.url if thread is not None and thread.url else None) or repo_url})
+                        "url": safe_link(thread.url if thread is not None else None) or safe_link(repo_url)})
     return entries
 
 

@@ -2,11 +2,12 @@
 reads what anyone may reach there.
 
     settings = listening(settings, host, port)   # the address given on the command line, as the app must know it
-    for level, line in statement(app): log.log(level, line)
+    for level, line in statement(settings, app.router): log.log(level, line)
 
-Every route of the app is in the statement: the webhook endpoints (signed by their sender), the dashboard (its pages
-and /api/: private unless `dashboard.public`), and everything else, open to anyone, named path by path (so a route
-added tomorrow is named there too, not hidden under a heading).
+Every route of the router is in the statement: the webhook endpoints (signed by their sender), the dashboard (the
+routes whose handler a dashboard guard wraps, which tags it: bot.web.auth's `guard_of`; private unless
+`dashboard.public`), and everything else, open to anyone, named path by path (so a route added tomorrow without a
+guard is named there too, as what it is: open to anyone).
 """
 
 from __future__ import annotations
@@ -15,16 +16,14 @@ import logging
 
 from aiohttp import web
 
-from bot.app import COBOT
 from bot.badges_web import base_url
 from bot.config import Settings
-from bot.web.auth import loopback
+from bot.web.auth import guard_of, loopback
 
 SIGNED = ("/webhooks/", "/slack/")
-DASHBOARD_MODULES = ("bot.web.pages", "bot.web.api", "bot.web.auth")
-OPEN_ANYWAY = ("/login", "/logout", "/static")  # the dashboard's, but open to anyone: logging in, its stylesheet
 WHAT = {"/healthz": "health", "/badges": "Open Badges documents and images", "/digests": "digest charts",
-        "/static": "the dashboard's stylesheet", "/login": "logging in", "/logout": "logging out"}
+        "/static": "the dashboard's stylesheet", "/login": "logging in", "/logout": "logging out",
+        "/api/session": "whether the request is logged in"}
 
 
 def listening(settings: Settings, host: str | None, port: int | None) -> Settings:
@@ -36,13 +35,15 @@ def listening(settings: Settings, host: str | None, port: int | None) -> Setting
     return settings.model_copy(update={"server": server})
 
 
-def _route_paths(app: web.Application) -> list[tuple[str, str]]:
-    """Each route's path and the module of its handler (HEAD routes left out)."""
-    found: dict[str, str] = {}
-    for route in app.router.routes():
+def _route_paths(router: web.UrlDispatcher) -> list[tuple[str, bool]]:
+    """Each route's path, and whether a dashboard guard wraps its handler (any of the path's methods; HEAD routes
+    left out)."""
+    found: dict[str, bool] = {}
+    for route in router.routes():
         if route.method == "HEAD" or route.resource is None:
             continue
-        found.setdefault(route.resource.canonical, getattr(route.handler, "__module__", "") or "")
+        path = route.resource.canonical
+        found[path] = found.get(path, False) or guard_of(route.handler) is not None
     return list(found.items())
 
 
@@ -54,20 +55,20 @@ def _group(path: str) -> str:
     return path
 
 
-def statement(app: web.Application) -> list[tuple[int, str]]:
-    """What the app serves to whom, a line for each audience, with its logging level (a warning for what may
-    surprise: a public dashboard, an insecure cookie beyond this machine, badge documents without an address)."""
-    settings = app[COBOT].settings
+def statement(settings: Settings, router: web.UrlDispatcher) -> list[tuple[int, str]]:
+    """What an app of these settings serves to whom by its router's routes, a line for each audience, with its
+    logging level (a warning for what may surprise: a public dashboard, a cookie that is not Secure beyond this
+    machine or one a browser over plain HTTP drops, badge documents without an address)."""
     server, dashboard = settings.server, settings.dashboard
     where = f"{server.host}:{server.port}"
     scope = "this machine only" if loopback(server.host) else "every address of this machine"
     lines = [(logging.INFO, f"serving on {where} ({scope}); public address: "
                             f"{server.public_url or 'none (server.public_url is empty)'}")]
     signed, pages, anyone = [], [], []
-    for path, module in _route_paths(app):
+    for path, guarded in _route_paths(router):
         if path.startswith(SIGNED):
             signed.append(path)
-        elif module.startswith(DASHBOARD_MODULES) and _group(path) not in OPEN_ANYWAY:
+        elif guarded:
             pages.append(path)
         elif (group := _group(path)) not in anyone:
             anyone.append(group)
@@ -95,19 +96,21 @@ def statement(app: web.Application) -> list[tuple[int, str]]:
             access = "private, and nobody can log in: no dashboard token (COBOT_DASHBOARD_TOKEN)"
         lines.append((logging.WARNING if dashboard.public else logging.INFO,
                       f"the dashboard ({len(pages)} pages and API routes, / and /api/): {access}"))
-        cookie = _cookie(settings)
-        lines.append((logging.WARNING if cookie.startswith("not Secure: ") else logging.INFO,
-                      "its session cookie: " + cookie))
+        level, cookie = _cookie(settings)
+        lines.append((level, "its session cookie: " + cookie))
     return lines
 
 
-def _cookie(settings: Settings) -> str:
+def _cookie(settings: Settings) -> tuple[int, str]:
     public_url = settings.server.public_url
     if public_url.startswith("https://"):
-        return "Secure (HTTPS only): server.public_url is https://"
+        return logging.INFO, "Secure (HTTPS only): server.public_url is https://"
     if public_url:
-        return "not Secure: server.public_url is http:// (set it to the https:// address behind TLS)"
+        return logging.WARNING, "not Secure: server.public_url is http:// (set it to the https:// address behind TLS)"
     if not loopback(settings.server.host):
-        return "Secure (HTTPS only): cobot listens beyond this machine and server.public_url is empty"
-    return ("not Secure for a browser on this machine, Secure through a proxy (a Forwarded or X-Forwarded-* "
-            "header); behind TLS, set server.public_url to the https:// address")
+        return logging.WARNING, ("Secure (HTTPS only): cobot listens beyond this machine and server.public_url is "
+                                 "empty, so a browser reaching it over plain http:// drops the cookie and cannot log "
+                                 "in (the login says so): serve it behind TLS and set server.public_url to its "
+                                 "https:// address")
+    return logging.INFO, ("not Secure for a browser on this machine, Secure through a proxy (a Forwarded or "
+                          "X-Forwarded-* header); behind TLS, set server.public_url to the https:// address")

@@ -284,6 +284,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "login.no_token": "No dashboard token is configured, so nobody can log in.",
         "login.private": "This dashboard is private: log in to see it.",
         "login.already": "You are logged in until {moment}.",
+        "login.cookie_dropped": ("The token is right, but your browser will not keep this login: its cookie is sent "
+                                 "over HTTPS only, and this page came over plain HTTP. Open cobot over HTTPS (behind "
+                                 "TLS), or set server.public_url to the address you use."),
         # refusals
         "error.title": "Something went wrong",
         "error.400": "That request is not right",
@@ -567,6 +570,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "login.no_token": "没有配置仪表盘令牌，因此无人可以登录。",
         "login.private": "此仪表盘不公开：请先登录。",
         "login.already": "你已登录，有效期至 {moment}。",
+        "login.cookie_dropped": ("令牌正确，但浏览器不会保存这次登录：它的 Cookie 只通过 HTTPS 发送，"
+                                 "而本页是通过普通 HTTP 打开的。请通过 HTTPS（TLS 之后）访问 cobot，"
+                                 "或把 server.public_url 设为你使用的地址。"),
         "error.title": "出错了",
         "error.400": "请求有误",
         "error.401": "需要登录",

@@ -207,7 +207,8 @@ def schemas() -> dict[str, Schema]:
                                     "platform": nullable(STRING), "awarded_by": STRING, "reason": nullable(STRING),
                                     "awarded_at": MOMENT, "assertion": nullable(STRING)}))}),
         "Session": closed({"logged_in": BOOLEAN, "via": nullable(enum(("cookie", "bearer"))),
-                           "expires_at": nullable(MOMENT), "csrf_token": nullable(STRING), "public": BOOLEAN}),
+                           "expires_at": nullable(MOMENT), "csrf_token": nullable(STRING), "public": BOOLEAN,
+                           "warning": STRING}, optional=("warning",)),  # a login whose cookie will be dropped
         "Award": closed({"new": BOOLEAN, "badge": STRING, "person": ref("Person"), "login": STRING,
                          "platform": nullable(STRING), "awarded_by": STRING, "awarded_at": MOMENT,
                          "reason": nullable(STRING), "assertion": nullable(STRING)}),

@@ -11,13 +11,15 @@ CSRF tokens from bot.web.auth. No JavaScript; the only asset is the stylesheet, 
     GET  /digest                             the digest of a window (?since, until, language, campaign):
     GET  /digest/email                       its e-mail alone, for the digest page's sandboxed frame
     GET  /operations                         deliveries and outbox actions (?deliveries, d_offset, outbox, o_offset)
-    GET  /login                              the token form (POST /login and /logout are bot.web.auth's)
+    GET  /login, POST /login                 the token form, and logging in (bot.web.auth's `login`, its refusals
+                                             shown here; POST /logout is bot.web.auth's)
     POST /operations/deliveries/{id}/replay, /operations/outbox/{id}/retry, /operations/award,
          /campaigns/{name}/close             maintainer actions from forms: a login and its CSRF token
 
 Every page takes `?lang=zh|en` (then remembered in a cookie; bot.web.i18n). Reads follow `dashboard.public`: a
 private dashboard (the default) sends visitors to /login. Refusals are pages too, with the status the API would
-answer; the login form's while failed logins are throttled is the login page saying so (429).
+answer; the login form's while failed logins are throttled is the login page saying so (429), and a login whose
+cookie the browser will not keep (plain HTTP while it is Secure) is the login page saying that.
 """
 
 from __future__ import annotations
@@ -43,7 +45,6 @@ from bot.config import Settings
 from bot.store.tables import DELIVERY_STATUSES
 from bot.web import actions, api, data
 from bot.web.auth import (
-    ACCESS,
     Handler,
     Session,
     access,
@@ -51,7 +52,9 @@ from bot.web.auth import (
     current_session,
     error,
     form_fields,
+    guarded,
     local_path,
+    login,
     login_of,
     readable,
 )
@@ -141,7 +144,7 @@ def page(handler: Handler) -> Handler:
             if refusal.status < 400:
                 raise
             return _refusal(request, refusal)
-    return shown
+    return guarded(shown, "read")
 
 
 def form_action(handler: Handler) -> Handler:
@@ -155,7 +158,7 @@ def form_action(handler: Handler) -> Handler:
             if refusal.status < 400:
                 raise
             return _refusal(request, refusal)
-    return done
+    return guarded(done, "change")
 
 
 def _query(request: web.Request) -> web.Request:
@@ -351,19 +354,21 @@ async def login_page(request: web.Request) -> web.StreamResponse:
 
 
 def _login_form(request: web.Request, after: str, session: Session | None, *, status: int = 200,
-                failed: bool = False, retry_after: int | None = None) -> web.Response:
-    """The login page: its form (going on to `after`), or for a maintainer logged in already a link there."""
+                failed: bool = False, retry_after: int | None = None, cookie_dropped: bool = False) -> web.Response:
+    """The login page: its form (going on to `after`), or for a maintainer logged in already a link there; saying
+    why a login was refused for a while (`retry_after`, 429), or that the browser will not keep the session's
+    cookie (`cookie_dropped`: plain HTTP while it is Secure)."""
     response = render(request, "login", status=status, next=after, failed=failed, retry_after=retry_after,
-                      private=not access(request).public and session is None,
-                      expires=session.expires_at if session else None)
+                      private=not access(request).public and session is None, cookie_dropped=cookie_dropped,
+                      logged_in=session is not None, expires=session.expires_at if session else None)
     if retry_after is not None:
         response.headers["Retry-After"] = str(retry_after)
     return response
 
 
-async def login_throttled(request: web.Request, refusal: web.HTTPException, after: str) -> web.StreamResponse:
-    """What the login form's POST answers while failed logins are throttled: the login page saying so, 429."""
-    return _login_form(request, after, None, status=refusal.status, retry_after=int(refusal.headers["Retry-After"]))
+async def log_in(request: web.Request) -> web.StreamResponse:
+    """`POST /login` (bot.web.auth's `login`): what it answers a form on the login page is shown there."""
+    return await login(request, page=_login_form)
 
 
 # -- maintainer actions from forms -------------------------------------------------------------------------------
@@ -444,7 +449,6 @@ def page_routes(app: web.Application, cobot: Cobot) -> list[web.RouteDef]:
         return []
 
     board = app[api.DASHBOARD]
-    app[ACCESS].refusal_page = login_throttled
 
     def warm() -> None:
         """Beside the overview and the leaderboard (bot.web.api warms them): each campaign's view and the digest
@@ -460,6 +464,7 @@ def page_routes(app: web.Application, cobot: Cobot) -> list[web.RouteDef]:
         web.get("/leaderboard", leaderboard), web.get("/campaigns", campaigns),
         web.get("/campaigns/{name}", campaign), web.get("/digest", digest), web.get("/digest/email", digest_email),
         web.get("/operations", operations), web.get("/login", login_page),
+        web.post("/login", log_in),
         web.post("/operations/deliveries/{delivery_id}/replay", replay),
         web.post("/operations/outbox/{action_id}/retry", retry), web.post("/operations/award", award),
         web.post("/campaigns/{name}/close", close),

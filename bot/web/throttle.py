@@ -1,17 +1,22 @@
-"""Failed logins, throttled: per client address and from everyone together, so that the dashboard token cannot be
-guessed at the network's speed and a burst of guesses costs one log line, not one per guess.
+"""Failed logins, throttled: per client address and from everyone together, so that a burst of wrong tokens costs
+one log line and a 429, not a line and a 401 each.
+
+Only failures are throttled: the caller accepts the right token whatever this says (bot.web.auth), so that wrong
+tokens, from anyone, never lock the maintainers out (behind a proxy, every client has the proxy's address). A token
+is not found by guessing because it is long (at least 16 characters; `openssl rand -hex 32` makes 256 bits), not
+because guesses are slow.
 
 Each limit is a generic cell rate algorithm (GCRA) over a minute: `limit` failures may come at once, then one more
-each `60 / limit` seconds. An address over its limit, or everyone over theirs, has its next attempts refused
-without the token being looked at (the caller answers 429 with `Retry-After`), right token or wrong, so a guess
-made while throttled teaches nothing. IPv6 addresses count by their /64 (one host usually holds a whole /64). At
-most `REMEMBERED` addresses are remembered (the least recent forgotten first): the overall limit still holds for
-the others. Time is cobot's clock; counting is per process (each replica throttles on its own).
+each `60 / limit` seconds. A wrong token from an address over its limit, or while everyone is over theirs, is
+refused (the caller answers 429 with `Retry-After`) and not counted. IPv6 addresses count by their /64 (one host
+usually holds a whole /64). At most `REMEMBERED` addresses are remembered (the least recent forgotten first): the
+overall limit still holds for the others. Time is cobot's clock; counting is per process (each replica throttles on
+its own).
 
     throttle = FailedLogins(per_address=10, overall=60, clock=clock)
-    wait = throttle.wait(address)     # seconds before an attempt from `address` may be tried; 0.0: now
-    throttle.failed(address)          # a wrong token from `address`
-    throttle.passed(address)          # an attempt that was tried (to log the refusals of a burst that ended)
+    wait = throttle.wait(address)     # seconds before a failure from `address` is answered 401 again; 0.0: now
+    throttle.failed(address)          # a wrong token from `address`, answered 401
+    throttle.passed(address)          # a wrong token answered 401 again (logs the refusals of the burst that ended)
 """
 
 from __future__ import annotations
@@ -89,8 +94,8 @@ class FailedLogins:
         return cell
 
     def wait(self, remote: str | None) -> float:
-        """Seconds before an attempt from `remote` may be tried (0.0: now). A refusal is counted, and logged once
-        for the burst it starts."""
+        """Seconds before a wrong token from `remote` is answered 401 again (0.0: now). A refusal is counted, and
+        logged once for the burst it starts."""
         now, key = self._now(), client_key(remote)
         cell = self._addresses.get(key)
         waits = [(self._overall.wait(self._everyone, now), EVERYONE, self._everyone)]
@@ -100,9 +105,8 @@ class FailedLogins:
         if wait <= 0:
             return 0.0
         if not refused.refused:
-            log.warning("dashboard: failed logins %s are throttled: further attempts are refused for %.0f s, "
-                        "without their token being tried", "from everyone" if who == EVERYONE else f"from {who}",
-                        wait)
+            log.warning("dashboard: failed logins %s are throttled: further wrong tokens are refused for %.0f s",
+                        "from everyone" if who == EVERYONE else f"from {who}", wait)
         refused.refused += 1
         return wait
 
@@ -113,11 +117,11 @@ class FailedLogins:
         self._per_address.count(self._cell(client_key(remote)), now)
 
     def passed(self, remote: str | None) -> None:
-        """An attempt from `remote` was tried: a burst of refusals before it (its own, or everyone's) is over, and
-        said so once."""
+        """A wrong token from `remote` is answered 401 again: a burst of refusals before it (its own, or everyone's)
+        is over, and said so once."""
         key = client_key(remote)
         for who, cell in ((key, self._addresses.get(key)), (EVERYONE, self._everyone)):
             if cell is not None and cell.refused:
-                log.warning("dashboard: %d login attempts %s were refused while throttled", cell.refused,
+                log.warning("dashboard: %d wrong tokens %s were refused while throttled", cell.refused,
                             "from everyone" if who == EVERYONE else f"from {who}")
                 cell.refused = 0

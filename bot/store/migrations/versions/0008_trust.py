@@ -1,5 +1,5 @@
 """what a hostile internet needs remembered: events already taken, signatures already seen, dashboard sessions,
-commands people ran, digest charts drawn
+commands people ran, event notifications decided per person, digest charts drawn
 
 Revision ID: 0008
 Revises: 0007
@@ -57,6 +57,15 @@ def upgrade() -> None:
     )
     op.create_index('ix_command_use_person', 'command_use', ['person', 'used_at'], unique=False)
     op.create_table(
+        'notify_use',
+        sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column('person', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column('outcome', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column('decided_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint('key'),
+    )
+    op.create_index('ix_notify_use_person', 'notify_use', ['person', 'outcome', 'decided_at'], unique=False)
+    op.create_table(
         'thread_claim',
         sa.Column('platform', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column('repo', sqlmodel.sql.sqltypes.AutoString(length=256), nullable=False),
@@ -84,6 +93,8 @@ def downgrade() -> None:
     op.drop_table('digest_chart')
     op.drop_index('ix_thread_claim_person', table_name='thread_claim')
     op.drop_table('thread_claim')
+    op.drop_index('ix_notify_use_person', table_name='notify_use')
+    op.drop_table('notify_use')
     op.drop_index('ix_command_use_person', table_name='command_use')
     op.drop_table('command_use')
     op.drop_index('ix_dashboard_session_expires', table_name='dashboard_session')
