@@ -11,11 +11,12 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import pytest
 import schemathesis
 from aiohttp import web
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from openapi_spec_validator import validate
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -136,6 +137,12 @@ BODIES: dict[str, list[Any]] = {"/api/badges/award": [{"badge": "docs-hero", "us
                                                       {"badge": "first-issue", "user": "Alice", "reason": "Welcome"}]}
 
 
+def fits_a_request_line(case: Any) -> bool:
+    """Whether the case's request line is one aiohttp reads: a longer one (over 8,190 bytes) is answered 400 in plain
+    text by aiohttp's own parser, before there is a request for cobot to answer (nor any cost to it)."""
+    return len(quote(case.formatted_path)) + len(urlencode(case.query or {}, doseq=True)) < 8000
+
+
 def fuzz(operation: Any, checks: list[Any], negative: bool = True) -> None:
     """Up to 25 requests of valid input (some naming what the store holds) and of invalid input (where there is
     input to get wrong), each answer held to `checks`."""
@@ -152,6 +159,7 @@ def fuzz(operation: Any, checks: list[Any], negative: bool = True) -> None:
     @given(case=strategy)
     @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     def answered_as_described(case: Any) -> None:
+        assume(fits_a_request_line(case))
         case.call_and_validate(checks=checks)
 
     answered_as_described()
