@@ -114,19 +114,26 @@ def line_parts(line: str) -> Line:
 _SLACK_MARKS = {"bold": "*", "italic": "_", "strike": "~", "code": "`"}
 
 
-def _slack_runs(markdown: str) -> str:
+def _write_runs(markdown: str, escape: Callable[[str], str], marks: dict[str, str],
+                link: Callable[[str, str, str], str]) -> str:
+    """One line of Markdown in a chat tool's syntax: each run's text escaped (`escape`), emphasis and code with the
+    tool's `marks`, a link or an image to a safe address written by `link(text, address, kind)`, any other as text."""
     parts = []
     for run in inline_runs(markdown):
-        text = slack_escape(run.text)
+        text = escape(run.text)
         target = safe_link(run.href) if run.kind in ("link", "image") else None
         if target is not None:
-            parts.append(f"<{slack_escape(target)}|{text}>")
-        elif run.kind in _SLACK_MARKS:
-            mark = _SLACK_MARKS[run.kind]
-            parts.append(f"{mark}{text}{mark}")
+            parts.append(link(text, target, run.kind))
+        elif run.kind in marks:
+            parts.append(f"{marks[run.kind]}{text}{marks[run.kind]}")
         else:
             parts.append(text)
     return "".join(parts)
+
+
+def _slack_runs(markdown: str) -> str:
+    return _write_runs(markdown, slack_escape, _SLACK_MARKS,
+                       lambda text, target, _kind: f"<{slack_escape(target)}|{text}>")
 
 
 def slack_mrkdwn(markdown: str) -> str:
@@ -148,18 +155,8 @@ _CHAT_MARKS = {"bold": "**", "italic": "*", "strike": "~~", "code": "`"}
 
 
 def _chat_runs(markdown: str, images: bool) -> str:
-    parts = []
-    for run in inline_runs(markdown):
-        text = chat_escape(run.text)
-        target = safe_link(run.href) if run.kind in ("link", "image") else None
-        if target is not None:
-            parts.append(f"{'!' if images and run.kind == 'image' else ''}[{text}]({target})")
-        elif run.kind in _CHAT_MARKS:
-            mark = _CHAT_MARKS[run.kind]
-            parts.append(f"{mark}{text}{mark}")
-        else:
-            parts.append(text)
-    return "".join(parts)
+    return _write_runs(markdown, chat_escape, _CHAT_MARKS,
+                       lambda text, target, kind: f"{'!' if images and kind == 'image' else ''}[{text}]({target})")
 
 
 def chat_markdown(markdown: str, *, headings: bool = True, images: bool = False) -> str:
