@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import socket
+import subprocess
 import time
 import uuid
 from collections.abc import Callable
@@ -155,3 +157,13 @@ class Harness:
     def close(self) -> None:
         self.pipeline.close()
         self.db.dispose()
+
+
+def stop(process: subprocess.Popen, how: int = signal.SIGINT, patience: float = 30.0) -> None:
+    """Stop a cobot started by a test as an operator would (Ctrl-C by default), and kill it if it does not end."""
+    process.send_signal(how)
+    try:
+        process.wait(patience)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import threading
@@ -17,7 +16,7 @@ from typing import Any
 
 from bot.store.db import Database
 from bot.store.tables import Contributor, Delivery, OutboxAction, Thread
-from tests.helpers import count
+from tests.helpers import count, stop
 
 
 def test_demo_runs_the_whole_pipeline_without_tokens(tmp_path):
@@ -87,12 +86,7 @@ def test_the_demo_dashboard_is_private_and_the_demo_prints_how_to_log_in(tmp_pat
         assert status == 200 and json.loads(issuer)["id"] == f"{base}/badges/issuer"
     finally:
         watchdog.cancel()
-        demo.send_signal(signal.SIGINT)
-        try:
-            demo.wait(30)
-        except subprocess.TimeoutExpired:
-            demo.kill()
-            demo.wait()
+        stop(demo)
 
 
 def fetch(url: str, headers: dict[str, str] | None = None, data: dict[str, str] | None = None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import GITHUB_SECRET, free_port, wait_healthy
+from tests.helpers import GITHUB_SECRET, free_port, stop, wait_healthy
 from tests.raw_http import connect, exchange, head
 
 HEAD_TIMEOUT = 1
@@ -38,11 +39,7 @@ def serving(workdir: Path, server_section: str) -> Iterator[int]:
         asyncio.run(wait_healthy(port))
         yield port
     finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process, signal.SIGTERM, 20)
 
 
 @pytest.fixture(scope="module")

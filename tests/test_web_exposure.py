@@ -5,7 +5,6 @@ page without a login; the start-up statement, read from a real `cobot serve`, na
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -19,7 +18,7 @@ from aiohttp import web
 from bot.app import create_app
 from bot.web.auth import reader
 from bot.web.exposure import statement
-from tests.helpers import free_port
+from tests.helpers import free_port, stop
 
 TOKEN = "exposure-maintainers-token-0123"
 READS = ["/api/overview", "/api/contributors", "/api/contributors/alice", "/api/leaderboard", "/api/campaigns",
@@ -125,12 +124,7 @@ def serve_statement(tmp_path: Path, *args: str, public: bool = False, public_url
                 break
     finally:
         watchdog.cancel()
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
     return said
 
 
