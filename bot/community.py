@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from urllib.parse import quote
 
 from sqlalchemy import Connection, func, select
 
@@ -23,6 +24,11 @@ CONTRIBUTION_KINDS = ("issue.opened", "pr.opened", "comment.created", "comment.d
                       "review.submitted", "push")
 TOTAL_KINDS = {"issue.opened": "issues_opened", "pr.opened": "prs_opened", "review.submitted": "reviews",
                "comment.created": "comments"}
+
+
+def profile_path(person_id: str) -> str:
+    """The dashboard's page of a person (pages link it; notifications link it under server.public_url)."""
+    return "/contributors/" + quote(person_id, safe=":@")
 
 
 class UnknownPerson(LookupError):

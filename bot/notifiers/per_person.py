@@ -17,10 +17,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import quote
 
 from sqlalchemy import Connection, func, select
 
+from bot.community import profile_path
 from bot.store.db import dialect_insert
 from bot.store.tables import NotifyUse
 
@@ -73,5 +73,5 @@ def notice_key(person: str, key: str) -> str:
 
 
 def contributor_url(public_url: str, person: str) -> str:
-    """The dashboard's page of `person` (as `bot.web.pages.profile_path` writes it); empty without a public URL."""
-    return f"{public_url}/contributors/{quote(person, safe=':@')}" if public_url else ""
+    """The dashboard's page of `person`; empty without a public URL."""
+    return public_url + profile_path(person) if public_url else ""

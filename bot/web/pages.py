@@ -41,6 +41,7 @@ from sqlalchemy import Connection
 from yarl import URL
 
 from bot.cli_notify import OUTBOX_STATUSES
+from bot.community import profile_path
 from bot.config import Settings
 from bot.store.tables import DELIVERY_STATUSES
 from bot.web import actions, api, data
@@ -89,10 +90,6 @@ def _environment() -> Environment:
 
 def _dashboard(request: web.Request) -> api.Dashboard:
     return request.config_dict[api.DASHBOARD]
-
-
-def profile_path(person_id: str) -> str:
-    return "/contributors/" + quote(person_id, safe=":@")
 
 
 def render(request: web.Request, template: str, *, status: int = 200, here: URL | None = None,
