@@ -41,6 +41,7 @@ from bot.commands.answers import message
 from bot.commands.registry import SLACK_COMMANDS, SLACK_LIST, arity_problem
 from bot.commands.settings import Role, SlackUser
 from bot.config import Settings
+from bot.log_limits import QuietLog
 from bot.notifiers.escape import Markdown
 from bot.notifiers.text import slack_mrkdwn
 from bot.notifiers.urls import outbound_session
@@ -110,6 +111,7 @@ class SlackCommands:
         self._verifier = (SignatureVerifier(settings.slack.signing_secret, _VerifierClock(clock))
                           if settings.slack.signing_secret else None)
         self._seen = SeenSignatures()
+        self._refusals = QuietLog(log)  # anyone may send: a flood of refusals writes a few lines and a count
         self._response_addresses = settings.slack.response_addresses()
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -118,7 +120,7 @@ class SlackCommands:
         body = await request.read()
         refusal = self._refusal(request, body)
         if refusal is not None:
-            log.warning("Slack command from %s refused: %s", request.remote, refusal)
+            self._refusals.warning("Slack 401", "Slack command from %s refused: %s", request.remote, refusal)
             return web.json_response({"error": refusal}, status=401)
         form = {key: values[0] for key, values in parse_qs(body.decode("utf-8", "replace")).items()}
         response_url = form.get("response_url", "")

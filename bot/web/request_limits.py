@@ -31,6 +31,7 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from bot.log_limits import QuietLog
 from bot.web.auth import Handler, error
 from bot.web.throttle import client_key
 
@@ -64,10 +65,10 @@ def _too_large(request: web.Request) -> web.HTTPException:
                                          text=json.dumps({"error": f"body larger than {limit} bytes"}))
 
 
-async def _late(request: web.Request, seconds: float) -> web.StreamResponse:
+async def _late(request: web.Request, seconds: float, refusals: QuietLog) -> web.StreamResponse:
     """408, sent now, and the connection closed (a late sender's remaining bytes are not waited for)."""
-    log.warning("a request body from %s (%s %s) did not arrive within %g seconds: 408, connection closed",
-                client_key(request.remote), request.method, request.path[:100], seconds)
+    refusals.warning("late request bodies", "a request body from %s (%s %s) did not arrive within %g seconds: 408, "
+                     "connection closed", client_key(request.remote), request.method, request.path[:100], seconds)
     response = web.json_response({"error": f"the body did not arrive within {seconds:g} seconds"}, status=408,
                                  headers={"Cache-Control": "no-store"})
     response.force_close()
@@ -79,6 +80,7 @@ async def _late(request: web.Request, seconds: float) -> web.StreamResponse:
 
 def request_limits(seconds: float) -> Middleware:
     """The middleware: bodies read within `seconds` (see the module's docstring)."""
+    refusals = QuietLog(log)  # anyone may send late bodies: a flood of them writes a few lines and a count
 
     @web.middleware
     async def limited(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -94,7 +96,7 @@ def request_limits(seconds: float) -> Middleware:
                 async with asyncio.timeout(seconds):
                     await request.read()
             except TimeoutError:
-                return await _late(request, seconds)
+                return await _late(request, seconds, refusals)
             except web.HTTPRequestEntityTooLarge:  # (aiohttp's, as the bytes arrive: a chunked body)
                 raise _too_large(request) from None
             except (web.RequestPayloadError, ConnectionError):  # broken chunked encoding; the sender left
