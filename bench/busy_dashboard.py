@@ -40,7 +40,7 @@ def serve(url: str, port: int, slow_reads: str) -> None:
     """The app on 127.0.0.1:`port` (run as its own process)."""
     from aiohttp import web
 
-    from bot.app import create_app
+    from bot.app.factory import create_app
     from bot.clock import FakeClock
     from bot.config import settings_from_mapping
 

@@ -57,7 +57,7 @@ import json, sys
 from datetime import datetime
 sys.path.insert(0, sys.argv[1])
 from aiohttp import web
-from bot.app import create_app
+from bot.app.factory import create_app
 from bot.clock import FakeClock
 from bot.config import settings_from_mapping
 settings = settings_from_mapping(json.loads(sys.argv[2]), "bench", env={})

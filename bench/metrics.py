@@ -34,9 +34,9 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from bot import community  # noqa: E402
+from bot.community import people as community  # noqa: E402
+from bot.community.metrics import activity, health, openrank, repo_activity  # noqa: E402
 from bot.config import settings_from_mapping  # noqa: E402
-from bot.metrics import activity, health, openrank, repo_activity  # noqa: E402
 from bot.store.db import Database  # noqa: E402
 from bot.store.tables import Activity, Contributor, Repo, Thread  # noqa: E402
 

@@ -43,7 +43,7 @@ from bot.notifiers.feishu import post_message, card_message
 from bot.notifiers.dingtalk import markdown_message as dingtalk
 from bot.notifiers.wecom import markdown_message as wecom
 from bot.notifiers.email import build_message
-from bot.notifiers.settings import EmailChannel
+from bot.settings.notify import EmailChannel
 
 titles, runs = json.loads(sys.stdin.read()), int(sys.argv[1])
 settings = settings_from_mapping({"notify": {"channels": {"hook": {"kind": "webhook",

@@ -118,7 +118,7 @@ def serve(url: str, port: int, cache_seconds: float) -> None:
     """The app on 127.0.0.1:`port`, its clock stopped at the history's end (run as its own process)."""
     from aiohttp import web
 
-    from bot.app import create_app
+    from bot.app.factory import create_app
     from bot.clock import FakeClock
     from bot.config import settings_from_mapping
 

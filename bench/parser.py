@@ -37,7 +37,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from bot.commands import hiding, parser  # noqa: E402
 from bot.commands.registry import COMMANDS  # noqa: E402
-from bot.commands.settings import CommandSettings  # noqa: E402
+from bot.settings.commands import CommandSettings  # noqa: E402
 
 SIZE = 65_536
 TARGET_MS = 10.0

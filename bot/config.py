@@ -14,11 +14,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.badges import BadgeSettings
-from bot.commands.settings import CommandSettings, SlackSettings, grantee_problem
-from bot.notifiers.settings import NotifySettings
-from bot.web.settings import DashboardSettings
-from campaigns.settings import Campaign, check_campaigns
+from bot.badges.rules import BadgeSettings
+from bot.settings.campaigns import Campaign, check_campaigns
+from bot.settings.commands import CommandSettings, SlackSettings, grantee_problem
+from bot.settings.dashboard import DashboardSettings
+from bot.settings.notify import NotifySettings
 
 Language = Literal["zh", "en"]
 PlatformName = Literal["github", "gitee"]

@@ -28,10 +28,10 @@ from sqlalchemy import Connection, select
 
 from bot.config import Settings
 from bot.events import Action
-from bot.render import render_message
+from bot.messages.render import render_message
+from bot.settings.campaigns import CampaignBase, weekly_times
 from bot.store.db import dialect_insert
 from bot.store.tables import CampaignEvent, CampaignState
-from campaigns.settings import CampaignBase, weekly_times
 
 CAMPAIGN_EVENT = CampaignEvent.__table__  # type: ignore[attr-defined]
 CAMPAIGN_STATE = CampaignState.__table__  # type: ignore[attr-defined]

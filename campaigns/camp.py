@@ -18,14 +18,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, and_, func, select, text
 
-from bot.badges import Award, UnknownBadge, announcement, find_badge, public_assertion, record_award
+from bot.badges.rules import Award, UnknownBadge, announcement, find_badge, public_assertion, record_award
 from bot.config import Settings
 from bot.events import Action
-from bot.routing import Router
+from bot.routing.router import Router
+from bot.settings.campaigns import ACCOUNT, CRITERIA, CampSettings, weekly_times
 from bot.store.db import dialect_insert
 from bot.store.tables import Activity, CampMilestoneMet, CampParticipant, Thread
 from campaigns.base import At, CampaignContext, JobSpec, Reply, Weekly, Window, window
-from campaigns.settings import ACCOUNT, CRITERIA, CampSettings, weekly_times
 
 router = Router("camp")  # no routes: progress is measured by ticks
 

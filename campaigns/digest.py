@@ -18,16 +18,17 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, select
 
-from bot import community, metrics
+from bot.community import metrics
+from bot.community import people as community
 from bot.config import Settings
 from bot.events import Action
-from bot.render import render_html, render_message
-from bot.routing import Router
+from bot.messages.render import render_html, render_message
+from bot.routing.router import Router
+from bot.settings.campaigns import CampSettings, DigestSettings, HackathonSettings, LeaderboardSettings
 from bot.store.tables import Activity, BadgeAward, Milestone, Thread
 from campaigns.base import CampaignContext, JobSpec, Period, Preparation, Weekly, weekly_periods, window
 from campaigns.digest_chart import CHART_GROUPS as CHART_GROUPS  # what the chart stacks (the dashboard's too)
 from campaigns.digest_chart import chart_days, chart_path, draw, for_the_digest, kept
-from campaigns.settings import CampSettings, DigestSettings, HackathonSettings, LeaderboardSettings
 
 router = Router("digest")  # no routes: a digest is written by ticks
 

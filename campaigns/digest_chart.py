@@ -25,10 +25,10 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from bot.settings.campaigns import WEEKDAYS, DigestSettings
 from bot.store.db import dialect_insert
 from bot.store.tables import Activity, DigestChart
 from campaigns.base import Days, Period, weekly_periods, window
-from campaigns.settings import WEEKDAYS, DigestSettings
 
 ACTIVITY = Activity.__table__  # type: ignore[attr-defined]
 DIGEST_CHART = DigestChart.__table__  # type: ignore[attr-defined]

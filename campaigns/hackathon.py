@@ -19,16 +19,16 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, func, select
 
-from bot import community
 from bot.commands.answers import issue_ref
+from bot.community import people as community
 from bot.config import Settings
-from bot.context import HandlerContext
 from bot.events import Action, Event
-from bot.routing import Router
+from bot.routing.context import HandlerContext
+from bot.routing.router import Router
+from bot.settings.campaigns import HackathonSettings
 from bot.store.db import dialect_insert
 from bot.store.tables import CampaignEvent, CampaignSubmission, HackathonClaim, Thread
 from campaigns.base import At, CampaignContext, JobSpec, Reply, Window, window
-from campaigns.settings import HackathonSettings
 
 router = Router("hackathon")
 
@@ -418,7 +418,8 @@ class Task:
 
 
 def standings(conn: Connection, campaign: HackathonSettings) -> list[Standing]:
-    """Scored points per person, best first (ties by name), equal points sharing a rank (as `bot.metrics.ranking`).
+    """Scored points per person, best first (ties by name), equal points sharing a rank
+    (as `bot.community.metrics.ranking`).
     """
     rows = conn.execute(select(SUBMISSION.c.person, SUBMISSION.c.points).where(
         SUBMISSION.c.campaign == campaign.name, SUBMISSION.c.status == "scored")).all()

@@ -1,6 +1,6 @@
 """Leaderboards: a ranking posted every week, every month, or once at the end of a campaign.
 
-People are ranked by activity (OpenDigger's, see bot.metrics) or by the points they scored in a hackathon
+People are ranked by activity (OpenDigger's, see bot.community.metrics) or by the points they scored in a hackathon
 (`points_from`), over the period just ended; bots never count and maintainers may be left out. Each post is made
 once per period (the ledger), shows each person's rank in the previous post beside the new one, and is kept
 (`leaderboard_entry`) so that the next post can.
@@ -14,11 +14,12 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from bot import community
+from bot.community import people as community
+from bot.community.metrics import PersonActivity, activity, ranking
 from bot.config import Settings
 from bot.events import Action
-from bot.metrics import PersonActivity, activity, ranking
-from bot.routing import Router
+from bot.routing.router import Router
+from bot.settings.campaigns import LeaderboardSettings
 from bot.store.db import dialect_insert
 from bot.store.tables import CampaignSubmission, LeaderboardEntry
 from campaigns.base import (
@@ -32,7 +33,6 @@ from campaigns.base import (
     weekly_periods,
     window,
 )
-from campaigns.settings import LeaderboardSettings
 
 router = Router("leaderboard")
 

@@ -1,11 +1,11 @@
-"""The campaign kinds, by the `kind` their config names; and their event handlers, for bot/dispatch.py."""
+"""The campaign kinds, by the `kind` their config names; and their event handlers, for bot/pipeline/dispatch.py."""
 
 from __future__ import annotations
 
 from types import ModuleType
 
+from bot.settings.campaigns import CampaignBase
 from campaigns import camp, digest, hackathon, leaderboard
-from campaigns.settings import CampaignBase
 
 KINDS: dict[str, ModuleType] = {"hackathon": hackathon, "training_camp": camp, "leaderboard": leaderboard,
                                 "digest": digest}

@@ -3,7 +3,8 @@ slow (a digest's chart) is done before the transaction opens (its kind's `prepar
 the transaction holds the store's write lock, which the inbox pipeline waits for. Charts are drawn by the `draw`
 the runner is given (by whoever owns it: the scheduler's draws away from a serving process); here by default.
 
-Used by the scheduler's jobs (bot/scheduler.py), by `cobot campaign start|close` and by the tests, which run whole
+Used by the scheduler's jobs (bot/pipeline/scheduler.py),
+by `cobot campaign start|close` and by the tests, which run whole
 campaigns in simulated time by calling `tick` with the clock they move.
 """
 
@@ -17,13 +18,13 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.events import Action
 from bot.notifiers.routing import route_notification
-from bot.outbox import store_actions
+from bot.outbox.dispatcher import store_actions
+from bot.settings.campaigns import CampaignBase
 from bot.store.db import Database
 from bot.store.deferred import Deferred
 from campaigns import registry
 from campaigns.base import CampaignContext, Drawer, JobSpec, Preparation, set_state
 from campaigns.digest_chart import draw as draw_here
-from campaigns.settings import CampaignBase
 
 log = logging.getLogger("cobot.campaigns")
 

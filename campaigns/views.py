@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from bot.config import Settings
-from bot.render import render_message
+from bot.messages.render import render_message
 from campaigns import registry
 
 

@@ -1,1 +1,1 @@
-"""Reactions to events: each module is one feature with one router (see bot/dispatch.py)."""
+"""Reactions to events: each module is one feature with one router (see bot/pipeline/dispatch.py)."""

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from bot.badges import AWARDED_BY_RULE, Award, announcement, assertion_url, criteria, due, record_award
-from bot.context import HandlerContext
+from bot.badges.rules import AWARDED_BY_RULE, Award, announcement, assertion_url, criteria, due, record_award
 from bot.events import Action, Event
-from bot.render import Markdown
-from bot.routing import Router
+from bot.messages.render import Markdown
+from bot.routing.context import HandlerContext
+from bot.routing.router import Router
 from bot.store import records
 from bot.store.deferred import Deferred
 from handlers import tracking

@@ -23,8 +23,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
-from bot import community
-from bot.badges import Award, UnknownBadge, announcement, find_badge, public_assertion, record_award
+from bot.badges.rules import Award, UnknownBadge, announcement, find_badge, public_assertion, record_award
 from bot.commands import claims, usage
 from bot.commands.answers import Answer, issue_ref, message, reply_body
 from bot.commands.invisible import invisible_character
@@ -38,16 +37,17 @@ from bot.commands.registry import (
     markdown_table,
     required_role,
 )
-from bot.commands.settings import LOGIN, Role
-from bot.context import HandlerContext
+from bot.community import people as community
 from bot.events import Action, ActionKind, Event
-from bot.notifiers.escape import Markdown
+from bot.messages.escape import Markdown
 from bot.platforms.registry import single_assignee
-from bot.routing import Router
+from bot.routing.context import HandlerContext
+from bot.routing.router import Router
+from bot.settings.campaigns import CampSettings, HackathonSettings
+from bot.settings.commands import LOGIN, Role
 from bot.store.records import StoredThread
 from campaigns import camp, hackathon
 from campaigns.base import CampaignContext, Reply
-from campaigns.settings import CampSettings, HackathonSettings
 
 router = Router("commands")
 

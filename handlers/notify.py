@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from bot.context import HandlerContext
 from bot.events import Action, Event
 from bot.notifiers import per_person
 from bot.notifiers.routing import rule_matches
-from bot.routing import Router
+from bot.routing.context import HandlerContext
+from bot.routing.router import Router
 
 router = Router("notify")
 

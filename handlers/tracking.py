@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.commands.parser import only_commands
-from bot.context import HandlerContext
 from bot.events import Actor, Event
-from bot.routing import Router
+from bot.routing.context import HandlerContext
+from bot.routing.router import Router
 from bot.store import records
 
 router = Router("tracking")

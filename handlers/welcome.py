@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from bot.context import HandlerContext
 from bot.events import Action, Event, Thread
-from bot.routing import Router
+from bot.routing.context import HandlerContext
+from bot.routing.router import Router
 
 router = Router("welcome")
 

@@ -115,7 +115,7 @@ class Harness:
     def __init__(self, settings: Any, clock: Any) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
-        from bot.inbox import InboxWriter, Pipeline
+        from bot.pipeline.inbox import InboxWriter, Pipeline
         from bot.platforms.registry import webhook_platforms
 
         self.settings = settings
@@ -128,7 +128,7 @@ class Harness:
 
     def store(self, event: str, payload: dict[str, Any], key: str | None = None, platform: str = "github"
               ) -> int | None:
-        from bot.inbox import Incoming
+        from bot.pipeline.inbox import Incoming
 
         body = body_of(payload)
         if platform == "github":

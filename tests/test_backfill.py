@@ -16,16 +16,16 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from bot.cli import main
-from bot.dispatch import ROUTERS
+from bot.cli.main import main
 from bot.events import Event
 from bot.history.backfill import Backfill, Silent, Summary
-from bot.history.backfill_reading import HistoryReader, Page, Patience
 from bot.history.ingest import Tally
+from bot.pipeline.dispatch import ROUTERS
 from bot.platforms.actions import PermanentFailure, RetryLater
 from bot.platforms.gitee_history import GiteeHistory
 from bot.platforms.github_history import GitHubHistory
-from bot.routing import Router
+from bot.platforms.history_reading import HistoryReader, Page, Patience
+from bot.routing.router import Router
 from bot.store.db import Database
 from bot.store.tables import (
     Activity,

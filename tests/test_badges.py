@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.config import ConfigError, settings_from_mapping
-from bot.context import HandlerContext
-from bot.dispatch import routes_for
 from bot.events import Action
-from bot.outbox import store_actions
+from bot.outbox.dispatcher import store_actions
+from bot.pipeline.dispatch import routes_for
+from bot.routing.context import HandlerContext
 from bot.store.deferred import Deferred
 from bot.store.tables import Activity, BadgeAward, OutboxAction
 from tests.payloads import comment_event, issue_event, pr_event, repository, review_event, user

@@ -23,8 +23,8 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 from yarl import URL
 
-from bot.app import create_app
-from bot.badges import withdraw
+from bot.app.factory import create_app
+from bot.badges.rules import withdraw
 from bot.store.tables import BadgeAward
 from tests.helpers import free_port
 from tests.payloads import issue_event, pr_event

@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.render import render
+from bot.messages.render import render
+from bot.settings.campaigns import CampSettings
 from bot.store.db import Database
 from bot.store.tables import BadgeAward, CampaignEvent, CampMilestoneMet, CampParticipant, OutboxAction
 from campaigns import camp
 from campaigns.base import At, Weekly
 from campaigns.runner import CampaignRunner
-from campaigns.settings import CampSettings
 from tests.payloads import comment_event, issue_event, pr_event, review_event
 
 NAME = "winter-camp"

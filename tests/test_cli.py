@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.store.tables import Delivery, OutboxAction
 from tests.payloads import issue_event
 

@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner, Result
 
-from bot.cli import main
+from bot.cli.main import main
+from bot.settings.campaigns import WEEKDAYS
 from bot.store.tables import CampaignEvent, CampaignState, CampMilestoneMet, HackathonClaim, OutboxAction
-from campaigns.settings import WEEKDAYS
 from tests.payloads import comment_event, issue_event, pr_event
 from tests.test_cli_community import toml
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import main
-from bot.cli_community import parse_since
+from bot.cli.main import main
+from bot.cli.stats import parse_since
 from bot.store.tables import BadgeAward, OutboxAction
 from tests.helpers import shared_fixture
 from tests.payloads import comment_event, issue_event, pr_event, review_comment_event, review_event

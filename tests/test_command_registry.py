@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.commands.registry import COMMAND_LIST, SLACK_LIST, markdown_table, readme_tables
-from bot.commands.settings import Role
+from bot.settings.commands import Role
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

@@ -22,7 +22,7 @@ import psycopg
 import pytest
 from sqlalchemy import event
 
-from bot.outbox import Dispatcher, WriteRate
+from bot.outbox.dispatcher import Dispatcher, WriteRate
 from bot.platforms.registry import forge_clients
 from bot.store.tables import CommandUse, OutboxAction, ThreadClaim
 from tests.helpers import Harness

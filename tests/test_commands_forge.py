@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from bot.outbox import Dispatcher, WriteRate
+from bot.outbox.dispatcher import Dispatcher, WriteRate
 from bot.platforms.registry import forge_clients
 from bot.store.tables import Delivery, OutboxAction
 from tests.forge_server import GITEE, GITHUB, forge_server

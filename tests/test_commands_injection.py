@@ -95,7 +95,7 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "bot" / "templates"
 
 @pytest.mark.parametrize("folder", ["commands", "campaigns"])
 def test_no_answer_template_writes_a_value_inside_its_own_backticks(folder):
-    """A value in a code span is written with `|code` (`bot.notifiers.escape.inline_code`), which keeps it inside:
+    """A value in a code span is written with `|code` (`bot.messages.escape.inline_code`), which keeps it inside:
     between a template's own backticks, a backtick in the value would end the span and free what follows."""
     inside = []
     for path in sorted(TEMPLATES.glob(f"*/{folder}/*.j2")):

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from bot.config import settings_from_mapping
-from bot.demo_data import DEMO_CONFIG, MAINTAINERS, NEWCOMERS, DemoDelivery, demo_deliveries
+from bot.demo.stream import DEMO_CONFIG, MAINTAINERS, NEWCOMERS, DemoDelivery, demo_deliveries
 from bot.platforms.gitee import GiteeWebhooks
 from bot.platforms.github import GitHubWebhooks
 
@@ -71,7 +71,7 @@ def test_the_same_start_gives_the_same_stream(stream):
 
 def test_the_stream_does_not_depend_on_the_process(stream):
     """No `hash()` or randomness: another interpreter, another hash seed, the same bytes."""
-    code = ("import sys; from datetime import datetime; from bot.demo_data import demo_deliveries; "
+    code = ("import sys; from datetime import datetime; from bot.demo.stream import demo_deliveries; "
             "from tests.test_demo_data import digest; "
             "print(digest(demo_deliveries(datetime.fromisoformat(sys.argv[1]))))")
     env = {**os.environ, "PYTHONHASHSEED": "12345"}

@@ -13,12 +13,12 @@ import pytest
 from click.testing import CliRunner
 from matplotlib import image
 
-from bot.app import create_app
-from bot.cli import main
+from bot.app.factory import create_app
+from bot.cli.main import main
 from bot.notifiers.limits import ChannelLimits
 from bot.notifiers.registry import build_notifiers
 from bot.notifiers.urls import outbound_session
-from bot.outbox import Dispatcher, WriteRate
+from bot.outbox.dispatcher import Dispatcher, WriteRate
 from bot.store.db import Database
 from bot.store.tables import OutboxAction
 from campaigns.digest import build_digest, chart_png, render_email_html, render_markdown

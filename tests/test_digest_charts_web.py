@@ -26,10 +26,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, event, update
 
-from bot.app import create_app
-from bot.digest_web import KEPT_HERE_SECONDS, PRIVATE, QUEUE, DigestCharts
+from bot.app.factory import create_app
 from bot.store.tables import Activity, CampaignEvent, DigestChart, OutboxAction
 from bot.web.apart import NICENESS, SLOW_READS
+from bot.web.digest import KEPT_HERE_SECONDS, PRIVATE, QUEUE, DigestCharts
 from campaigns.runner import CampaignRunner
 from tests.helpers import body_of, count, eventually, free_port, github_headers, wait_healthy
 from tests.payloads import issue_event

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from bot.app import COBOT, create_app
-from bot.cli import main
+from bot.app.factory import COBOT, create_app
+from bot.cli.main import main
 from bot.store.tables import Activity, Delivery, OutboxAction
 from tests.helpers import body_of, count, gitee_headers, github_headers, shared_fixture
 from tests.payloads import comment_event, issue_event
@@ -117,10 +117,10 @@ def test_two_replicas_holding_copies_of_each_others_events_each_count_them_once(
     import logging
     import threading
 
-    from bot.dispatch import ROUTERS
-    from bot.inbox import Pipeline
+    from bot.pipeline.dispatch import ROUTERS
+    from bot.pipeline.inbox import Pipeline
     from bot.platforms.registry import webhook_platforms
-    from bot.routing import Router
+    from bot.routing.router import Router
     from tests.helpers import Harness
 
     a_holds_x, both_hold_one = threading.Event(), threading.Barrier(2, timeout=30)

@@ -23,15 +23,15 @@ from click.testing import CliRunner
 from sqlalchemy import delete, func, select
 from sqlmodel import SQLModel
 
-from bot.cli import main
-from bot.dispatch import ROUTERS
+from bot.cli.main import main
 from bot.events import Event
 from bot.history.gharchive import GHArchiveImport, in_hour_order
 from bot.history.gharchive_reader import EVENT, PREFIX, Scope, frames, loads, read
 from bot.history.ingest import Checkpoint, HandlerFailed, Ingest, Item
 from bot.history.ledger import DeliveryLedger
+from bot.pipeline.dispatch import ROUTERS
 from bot.platforms.gharchive import translate
-from bot.routing import Router
+from bot.routing.router import Router
 from bot.store.tables import (
     Activity,
     BadgeAward,
@@ -527,7 +527,7 @@ def test_the_command_reports_a_table(cli, hour, hour_records):
 
 def test_imported_history_cannot_be_replayed_and_says_why(make_harness):
     from bot.history.ingest import Ingest, Item
-    from bot.inbox import NotReplayable
+    from bot.pipeline.inbox import NotReplayable
     from bot.store.tables import Delivery
     from tests.payloads import issue_event
 

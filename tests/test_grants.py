@@ -8,7 +8,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.store.tables import BadgeAward, OutboxAction
 from tests.helpers import shared_fixture
 from tests.payloads import comment_event, issue_event

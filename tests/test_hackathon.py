@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
+from bot.settings.campaigns import HackathonSettings
 from bot.store.db import Database
 from bot.store.tables import CampaignEvent, CampaignSubmission, HackathonClaim, OutboxAction
 from campaigns import hackathon
 from campaigns.runner import CampaignRunner, TickResult
-from campaigns.settings import HackathonSettings
 from campaigns.views import render_view
 from tests.helpers import Harness, shared_fixture
 from tests.payloads import comment_event, issue_event, pr_event

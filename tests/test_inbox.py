@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.app import COBOT, create_app
-from bot.dispatch import ROUTERS
-from bot.inbox import Pipeline
-from bot.routing import Router
+from bot.app.factory import COBOT, create_app
+from bot.pipeline.dispatch import ROUTERS
+from bot.pipeline.inbox import Pipeline
+from bot.routing.router import Router
 from bot.store.tables import Activity, Delivery, HandlerRun, OutboxAction, Thread
 from tests.chat_servers import WEBHOOK, chat_servers, start_chat_servers
 from tests.helpers import body_of, count, eventually, github_headers
@@ -181,7 +181,7 @@ async def test_a_delivery_the_database_refuses_costs_only_itself(aiohttp_client,
     key it cannot hold: not UTF-8 for SQLite, too long for PostgreSQL), the others are stored one by one."""
     import asyncio
 
-    from bot.inbox import Incoming
+    from bot.pipeline.inbox import Incoming
     from bot.platforms.base import Received
 
     client = await aiohttp_client(create_app(settings, run_workers=False))

@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 from sqlalchemy import update
 
-from bot.app import COBOT, create_app
+from bot.app.factory import COBOT, create_app
 from bot.store.db import Database, inbox_url
 from bot.store.tables import Activity, Delivery, OutboxAction, Thread
 from tests.helpers import body_of, count, eventually, github_headers

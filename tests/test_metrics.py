@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.metrics import Health, activity, health, openrank, openrank_of_edges, repo_activity
+from bot.community.metrics import Health, activity, health, openrank, openrank_of_edges, repo_activity
 from tests.payloads import comment_event, issue_event, pr_event, repository, review_comment_event, review_event, user
 
 # OpenDigger's weights, per person, repo and month: sqrt of the weighted sum.

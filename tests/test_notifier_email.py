@@ -25,7 +25,7 @@ from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
 from bot.notifiers.base import Notification, PermanentFailure, RetryLater
 from bot.notifiers.email import EmailNotifier, build_message, markdown_to_html, message_id
-from bot.notifiers.settings import EmailChannel
+from bot.settings.notify import EmailChannel
 
 USER = "cobot"
 PASSWORD = "s3cret-Passw0rd"

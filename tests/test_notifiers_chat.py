@@ -17,7 +17,12 @@ from bot.notifiers.base import Notification, PermanentFailure, RetryLater
 from bot.notifiers.dingtalk import DingTalkNotifier
 from bot.notifiers.feishu import FeishuNotifier
 from bot.notifiers.http import retry_after
-from bot.notifiers.settings import (
+from bot.notifiers.slack import SlackNotifier, SlackWebhookNotifier
+from bot.notifiers.text import ELLIPSIS, slack_mrkdwn, truncate_bytes
+from bot.notifiers.webhook import WebhookNotifier
+from bot.notifiers.wecom import WeComNotifier
+from bot.retry_after import retry_after_seconds
+from bot.settings.notify import (
     DingTalkChannel,
     FeishuChannel,
     SlackChannel,
@@ -25,11 +30,6 @@ from bot.notifiers.settings import (
     WebhookChannel,
     WeComChannel,
 )
-from bot.notifiers.slack import SlackNotifier, SlackWebhookNotifier
-from bot.notifiers.text import ELLIPSIS, slack_mrkdwn, truncate_bytes
-from bot.notifiers.webhook import WebhookNotifier
-from bot.notifiers.wecom import WeComNotifier
-from bot.retry_after import retry_after_seconds
 from tests.chat_servers import ChatServers, chat_servers
 
 SLACK_TOKEN = "xoxb-test-token-4f8a2c9e"

@@ -22,18 +22,18 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
+from bot.messages.escape import LINE_BREAKS, chat_escape, markdown_escape, safe_link, slack_escape
+from bot.messages.render import render_message
 from bot.notifiers.base import Notification
 from bot.notifiers.email import EmailNotifier, markdown_to_html, markdown_to_text
-from bot.notifiers.escape import LINE_BREAKS, chat_escape, markdown_escape, safe_link, slack_escape
 from bot.notifiers.feishu import card_message, post_message
 from bot.notifiers.limits import ChannelLimits
 from bot.notifiers.registry import build_notifiers
-from bot.notifiers.settings import EmailChannel
 from bot.notifiers.slack import slack_blocks
 from bot.notifiers.text import ELLIPSIS, chat_markdown, inline_runs, slack_mrkdwn, truncate_chars
 from bot.notifiers.urls import outbound_session
-from bot.outbox import Dispatcher, WriteRate
-from bot.render import render_message
+from bot.outbox.dispatcher import Dispatcher, WriteRate
+from bot.settings.notify import EmailChannel
 from bot.store.tables import OutboxAction
 from campaigns.runner import CampaignRunner
 from tests.chat_servers import DINGTALK, FEISHU, SLACK, SLACK_WEBHOOK, WEBHOOK, WECOM, chat_servers

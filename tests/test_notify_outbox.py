@@ -16,13 +16,13 @@ import pytest
 from aiohttp import web
 from click.testing import CliRunner
 
-from bot.app import create_app
-from bot.cli import main
+from bot.app.factory import create_app
+from bot.cli.main import main
 from bot.config import ConfigError
 from bot.notifiers.limits import ChannelLimits
 from bot.notifiers.registry import build_notifiers
 from bot.notifiers.urls import outbound_session
-from bot.outbox import Dispatcher, WriteRate
+from bot.outbox.dispatcher import Dispatcher, WriteRate
 from bot.store.tables import OutboxAction
 from tests.chat_servers import DINGTALK, WEBHOOK, chat_servers
 from tests.payloads import issue_event
@@ -266,7 +266,7 @@ language = "zh"
 
 async def test_a_host_that_does_not_resolve_now_only_warns_at_start_up(caplog):
     from bot.notifiers.registry import check_channel_urls
-    from bot.notifiers.settings import NotifySettings
+    from bot.settings.notify import NotifySettings
 
     notify = NotifySettings.model_validate({"channels": {"lark": {
         "kind": "feishu", "url": "https://open.feishu.invalid/open-apis/bot/v2/hook/k3y-never-shown"}}})

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from bot.app import COBOT, create_app
-from bot.outbox import Dispatcher, WriteRate
+from bot.app.factory import COBOT, create_app
+from bot.outbox.dispatcher import Dispatcher, WriteRate
 from bot.platforms.registry import forge_clients
 from bot.store.tables import OutboxAction
 from tests.forge_server import forge_server

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.dispatch import routes_for
 from bot.events import Actor, Event, RepoRef
-from bot.routing import Router
+from bot.pipeline.dispatch import routes_for
+from bot.routing.router import Router
 
 
 def event(kind: str) -> Event:

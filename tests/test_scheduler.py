@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.clock import system_clock
-from bot.scheduler import LeaderLock, Scheduler, trigger_for
+from bot.pipeline.scheduler import LeaderLock, Scheduler, trigger_for
 from bot.store.db import Database, scheduler_url
 from campaigns.base import At, Every, Monthly, Weekly
 from campaigns.runner import CampaignRunner

@@ -14,7 +14,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.app import create_app
+from bot.app.factory import create_app
 from bot.commands.registry import SLACK_LIST
 from bot.store.tables import BadgeAward, OutboxAction
 from tests.payloads import issue_event, pr_event

@@ -13,11 +13,11 @@ import aiohttp
 import pytest
 from sqlalchemy import Connection, func, select
 
+from bot.app.worker_process import NICENESS as INBOX_WORKER_NICENESS
 from bot.config import Settings
 from bot.store.tables import Repo
 from bot.web.apart import NICENESS, SLOW_READS, SlowReads, shareable
 from bot.web.api import Dashboard
-from bot.worker_process import NICENESS as INBOX_WORKER_NICENESS
 from tests.helpers import eventually, free_port, wait_healthy
 from tests.test_crash import start_server
 

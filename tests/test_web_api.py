@@ -16,7 +16,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from sqlalchemy import select
 
-from bot.app import create_app
+from bot.app.factory import create_app
 from bot.store.tables import (
     Activity,
     BadgeAward,
@@ -35,7 +35,7 @@ from tests.payloads import comment_event, issue_event, pr_event
 from tests.web_world import MAINTAINER, gitee_issue, stamp
 
 TOKEN = "maintainers-only-token-0123456789"
-# OpenDigger's weights (bot.metrics): issue comment, issue opened, PR opened, PR merged
+# OpenDigger's weights (bot.community.metrics): issue comment, issue opened, PR opened, PR merged
 COMMENT, ISSUE, PR, MERGED = 0.5252, 2.2235, 4.0679, 2.0339
 NOTIFY = {"channels": {"team": {"kind": "webhook", "url": "https://hooks.example.org/cobot-secret-path"}},
           "rules": [{"topics": ["campaign", "badge"], "channels": ["team"]}]}

@@ -13,7 +13,7 @@ import pytest
 from aiohttp import web
 from itsdangerous import URLSafeTimedSerializer
 
-from bot.app import create_app
+from bot.app.factory import create_app
 from bot.config import ConfigError, settings_from_mapping
 from bot.web.auth import COOKIE, csrf_token, current_session, maintainer_action, may_read, reader, require_login
 

@@ -26,7 +26,7 @@ from aiohttp import web
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.app import create_app
+from bot.app.factory import create_app
 from bot.clock import FakeClock
 from bot.config import settings_from_mapping
 from bot.store.tables import Delivery, Thread

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from aiohttp import web
 
-from bot.app import create_app
+from bot.app.factory import create_app
 from bot.web.auth import reader
 from bot.web.exposure import statement
 from tests.helpers import free_port, stop

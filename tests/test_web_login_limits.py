@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.app import create_app
+from bot.app.factory import create_app
 from bot.clock import FakeClock
 from bot.config import settings_from_mapping
 from tests.test_web_auth import COOKIE, set_cookie

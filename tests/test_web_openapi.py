@@ -28,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from bot.app import create_app
+from bot.app.factory import create_app
 from bot.clock import FakeClock
 from bot.config import settings_from_mapping
 from bot.web.openapi import document

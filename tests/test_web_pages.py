@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bot.app import create_app
+from bot.app.factory import create_app
 from bot.store.tables import Activity, BadgeAward, CampaignState, Delivery, OutboxAction, Thread
 from bot.web.charts import activity_chart, step_for
 from bot.web.i18n import TEXTS, Texts
@@ -30,7 +30,8 @@ from tests.web_world import DAY, MAINTAINER, gitee_issue, stamp
 
 TOKEN = "page-maintainers-token-0123456789"
 HOUR = timedelta(hours=1)
-# OpenDigger's weights (bot.metrics): issue comment, issue opened, PR opened, PR merged (a review weighs nothing)
+# OpenDigger's weights (bot.community.metrics):
+# issue comment, issue opened, PR opened, PR merged (a review weighs nothing)
 COMMENT, ISSUE, PR, MERGED = 0.5252, 2.2235, 4.0679, 2.0339
 TEMPLATES = Path(__file__).resolve().parents[1] / "bot" / "templates" / "web"
 SECRETS = {

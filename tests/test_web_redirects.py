@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.app import create_app
+from bot.app.factory import create_app
 
 TOKEN = "redirect-maintainers-token-0123"
 HOSTILE = [

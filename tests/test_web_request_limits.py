@@ -17,7 +17,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.app import COBOT, create_app
+from bot.app.factory import COBOT, create_app
 from bot.store.tables import Delivery, OutboxAction
 from tests.helpers import count, github_headers
 from tests.raw_http import Connection, connect, exchange, head, post

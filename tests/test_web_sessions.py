@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.app import create_app
+from bot.app.factory import create_app
 from tests.test_web_auth import COOKIE, set_cookie
 
 TOKEN = "sessions-maintainers-token-01234"

@@ -10,7 +10,7 @@ from html import unescape
 
 import pytest
 
-from bot.app import create_app
+from bot.app.factory import create_app
 from tests.payloads import issue_event
 
 T0 = "2026-11-01T10:00:00Z"

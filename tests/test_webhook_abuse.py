@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import event, select, text
 from sqlalchemy.engine import Engine
 
-from bot.app import COBOT, create_app
+from bot.app.factory import COBOT, create_app
 from bot.platforms.gitee import signature as gitee_signature
 from bot.store.tables import Delivery, Thread, WebhookNonce
 from tests.helpers import (
@@ -270,7 +270,7 @@ def test_importing_the_app_starts_no_process():
              "started = []\n"
              "sys.addaudithook(lambda event, args: started.append(event) if event in "
              "('subprocess.Popen', 'os.posix_spawn', 'os.exec', 'os.fork') else None)\n"
-             "import bot.app, bot.memory\n"
+             "import bot.app.factory, bot.memory\n"
              "print(started)\n"
              "print(bot.memory.malloc_trim() is not None)\n")
     result = subprocess.run([sys.executable, "-c", watch], capture_output=True, text=True,

@@ -15,7 +15,7 @@ from hypothesis import event as tally
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot.app import COBOT, create_app
+from bot.app.factory import COBOT, create_app
 from bot.platforms.gitee import signature as gitee_signature
 from bot.platforms.github import sign as github_sign
 from bot.store.tables import Delivery

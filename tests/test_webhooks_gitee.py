@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.app import COBOT, create_app
+from bot.app.factory import COBOT, create_app
 from bot.clock import FakeClock
 from bot.platforms.gitee import signature
 from bot.store.tables import Delivery

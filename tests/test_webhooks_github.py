@@ -7,7 +7,7 @@ import json
 import pytest
 from sqlalchemy import select
 
-from bot.app import COBOT, create_app
+from bot.app.factory import COBOT, create_app
 from bot.store.tables import Delivery
 from tests.helpers import body_of, count, github_headers, shared_fixture
 

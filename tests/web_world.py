@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from campaigns.settings import WEEKDAYS
+from bot.settings.campaigns import WEEKDAYS
 
 MAINTAINER = "maintainer-max"
 DAY = timedelta(days=1)

@@ -12,25 +12,25 @@ from datetime import timedelta
 from aiohttp import web
 from sqlalchemy import text
 
-from bot.badges_web import badge_routes
+from bot.app.processing import Processing
+from bot.app.worker_process import WorkerProcess
 from bot.clock import Clock, system_clock
 from bot.config import Settings
-from bot.digest_web import digest_routes
-from bot.inbox import InboxWriter, Pipeline
 from bot.notifiers.registry import check_channel_urls
+from bot.pipeline.inbox import InboxWriter, Pipeline
 from bot.platforms.base import WebhookPlatform
 from bot.platforms.registry import webhook_platforms
-from bot.processing import Processing
-from bot.slack_commands import slack_route
 from bot.store.db import Database, inbox_url
 from bot.store.writing import writing_flag
 from bot.web.api import dashboard_routes
+from bot.web.badges import badge_routes
+from bot.web.digest import digest_routes
 from bot.web.no_store import no_store
 from bot.web.pages import page_routes
 from bot.web.request_limits import request_limits
-from bot.webhook_body import BodyReader
-from bot.webhooks import webhook_endpoint
-from bot.worker_process import WorkerProcess
+from bot.web.slack import slack_route
+from bot.webhooks.body import BodyReader
+from bot.webhooks.endpoint import webhook_endpoint
 
 log = logging.getLogger("cobot")
 MAX_REQUEST_BYTES = 64 * 1024  # any route but the webhooks' (which read their own bodies: server.max_body_bytes)

@@ -1,6 +1,6 @@
 """What happens after a delivery is acknowledged: the inbox worker runs the handlers, the outbox dispatcher
 performs the actions they decided, and the scheduler ticks the campaigns. They run together, in the server
-process (`inbox.worker = "thread"`) or in a process of their own (`"process"`, see `bot.worker_process`); either
+process (`inbox.worker = "thread"`) or in a process of their own (`"process"`, see `bot.app.worker_process`); either
 way they make way for the inbox writer."""
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.inbox import Pipeline, Worker
 from bot.notifiers.limits import ChannelLimits
 from bot.notifiers.registry import build_notifiers
 from bot.notifiers.urls import outbound_session
-from bot.outbox import Dispatcher, WriteRate
+from bot.outbox.dispatcher import Dispatcher, WriteRate
+from bot.pipeline.inbox import Pipeline, Worker
+from bot.pipeline.scheduler import Scheduler
 from bot.platforms.registry import forge_clients, webhook_platforms
-from bot.scheduler import Scheduler
 from bot.store.db import Database
 from bot.store.writing import WritingFlag
 from bot.web.apart import SLOW_READS

@@ -51,9 +51,9 @@ def worker_main(settings_data: dict[str, Any], wake: Connection, writing: Writin
 
 async def _process_until_the_server_goes(settings_data: dict[str, Any], wake: Connection,
                                          writing: WritingFlag, ready: EventLike | None = None) -> None:
+    from bot.app.processing import Processing
     from bot.clock import system_clock
     from bot.config import Settings
-    from bot.processing import Processing
     from bot.store.db import Database
 
     settings = Settings.model_validate(settings_data)

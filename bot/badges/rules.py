@@ -17,7 +17,7 @@ A rule is evaluated from the store for one person (linked accounts are one perso
 tracked, the activity log, hackathon submissions. An award is recorded once per person and badge (an award made
 again changes nothing; a revoked one is not made again), and announced: a notification (topic `badge`, routed by
 `[notify]`) and, when it was made in an issue or PR, a comment there. Each award has an Open Badges assertion
-address (`uid`, see bot.badges_web).
+address (`uid`, see bot.web.badges).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Connection, and_, select
 
 from bot.events import Action
-from bot.render import render
+from bot.messages.render import render
 from bot.store.db import Database, dialect_insert
 from bot.store.deferred import Deferred
 from bot.store.tables import Activity, BadgeAward, CampaignSubmission, Contributor, Thread
@@ -47,7 +47,7 @@ THREAD = Thread.__table__  # type: ignore[attr-defined]
 SUBMISSION = CampaignSubmission.__table__  # type: ignore[attr-defined]
 CONTRIBUTOR = Contributor.__table__  # type: ignore[attr-defined]
 BADGE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-RESERVED_IDS = frozenset({"issuer", "assertions", "people"})  # addresses of bot.badges_web
+RESERVED_IDS = frozenset({"issuer", "assertions", "people"})  # addresses of bot.web.badges
 REPO_NAME = re.compile(r"^(?:(?P<platform>github|gitee):)?(?P<name>[^\s/:]+/[^\s/]+)$")
 PROFILE_URLS = {"github": "https://github.com/{login}", "gitee": "https://gitee.com/{login}"}
 
@@ -317,7 +317,9 @@ class _Record:
     def activity(self) -> dict[str, list[_Item]]:
         """The person's rows of the activity log by kind, each with the labels of its issue or PR."""
         if self._activity is None:
-            from bot.community import CONTRIBUTION_KINDS  # bot.community imports bot.config, which imports this
+            from bot.community.people import (
+                CONTRIBUTION_KINDS,  # bot.community.people imports bot.config, which imports this
+            )
 
             on = and_(THREAD.c.platform == ACTIVITY.c.platform, THREAD.c.repo == ACTIVITY.c.repo,
                       THREAD.c.number == ACTIVITY.c.number)
@@ -390,7 +392,7 @@ def qualified(conn: Connection, settings: BadgeSettings, person: str, skip: Iter
               moved_by: str | None = None) -> list[Earned]:
     """The badges a person's record earns by their rules (leaving out `skip`; only the rules an event of kind
     `moved_by` can move, if given), each from when it was earned."""
-    from bot.community import CONTRIBUTION_KINDS
+    from bot.community.people import CONTRIBUTION_KINDS
 
     record = _Record(conn, person)
     catalogue = settings.catalogue()
@@ -496,8 +498,8 @@ def grant(db: Database, settings: Settings, badge_id: str, recipient: str, award
     """Award a badge outside a comment (Slack, the CLI): to `recipient` named as `github:login`, `gitee:login`, a
     linked identity or a login cobot has seen; announced by `[notify]` in the same transaction. Returns the award
     and whether it is new. Raises UnknownBadge, or community.UnknownPerson."""
-    from bot.community import resolve_person
-    from bot.outbox import store_actions
+    from bot.community.people import resolve_person
+    from bot.outbox.dispatcher import store_actions
 
     badge = find_badge(settings.badges, badge_id)
     with db.session() as session:
@@ -520,7 +522,7 @@ def withdraw(db: Database, settings: Settings, badge_id: str, recipient: str, re
              ) -> tuple[Badge, str] | None:
     """Revoke `recipient`'s badge (named as for `grant`): the badge and the person, or None when they do not hold
     it. Raises UnknownBadge, or community.UnknownPerson."""
-    from bot.community import resolve_person
+    from bot.community.people import resolve_person
 
     badge = find_badge(settings.badges, badge_id)
     with db.session() as session:
@@ -547,7 +549,7 @@ def recompute(db: Database, settings: Settings, now: datetime, announce: bool = 
     it was earned, silently (`announce`: with their `badge` notifications stored). Each person in a transaction of
     their own; `dry_run` decides and changes nothing. Awards without an assertion address are given one. Returns
     the awards made (or, dry, due)."""
-    from bot.outbox import store_actions
+    from bot.outbox.dispatcher import store_actions
 
     with db.reading() as conn:
         people = _humans(conn, settings)

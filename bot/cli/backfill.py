@@ -14,15 +14,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 from sqlalchemy import select
 
-from bot.cli_common import config_option, iso, open_database, settings_or_exit
-from bot.cli_community import parse_since
+from bot.cli.common import config_option, iso, open_database, settings_or_exit
+from bot.cli.stats import parse_since
 from bot.clock import system_clock
 from bot.config import Settings
 from bot.history.backfill import Backfill, StageStart, Summary
-from bot.history.backfill_reading import HistoryReader, NotATarget, Page, Patience
 from bot.history.ingest import IMPORT_STATE, Tally
 from bot.platforms.actions import PermanentFailure, RetryLater
 from bot.platforms.base import parse_time
+from bot.platforms.history_reading import HistoryReader, NotATarget, Page, Patience
 
 since_option = click.option("--since", help="only what changed since: a date (2026-11-01), an ISO time, or 30d, 12w")
 restart_option = click.option("--restart", is_flag=True,

@@ -1,6 +1,7 @@
 """`cobot badges list|award|revoke|recompute`: the badge catalogue, who holds what, and awards from the shell.
 
-Awards go through bot.badges.grant (announced by [notify]); `recompute` awards by the rules over all stored history.
+Awards go through bot.badges.rules.grant (announced by [notify]); `recompute` awards by the rules over all
+stored history.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from rich.markup import escape
 from rich.table import Column, Table
 from sqlalchemy import Connection, func, select
 
-from bot import community
-from bot.badges import BADGE_AWARD, Award, UnknownBadge, assertion_url, criteria, grant, recompute, withdraw
-from bot.cli_common import config_option, iso, open_database, settings_or_exit
-from bot.cli_community import echo_json, person_json, person_label, shown_time
+from bot.badges.rules import BADGE_AWARD, Award, UnknownBadge, assertion_url, criteria, grant, recompute, withdraw
+from bot.cli.common import config_option, iso, open_database, settings_or_exit
+from bot.cli.stats import echo_json, person_json, person_label, shown_time
 from bot.clock import system_clock
-from bot.community import UnknownPerson
+from bot.community import people as community
+from bot.community.people import UnknownPerson
 from bot.config import Settings
 
 USER_FORMS = "USER is github:LOGIN, gitee:LOGIN, a linked identity's name or a login cobot has seen."

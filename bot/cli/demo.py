@@ -22,10 +22,10 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import func, select
 
-from bot.app import COBOT, create_app
+from bot.app.factory import COBOT, create_app
 from bot.config import Settings, settings_from_mapping
-from bot.demo_data import DEMO_CONFIG, DemoDelivery, demo_deliveries
-from bot.outbox import describe
+from bot.demo.stream import DEMO_CONFIG, DemoDelivery, demo_deliveries
+from bot.outbox.dispatcher import describe
 from bot.platforms.gitee import signature as gitee_signature
 from bot.platforms.github import sign as github_sign
 from bot.store.db import Database, inbox_url
@@ -172,7 +172,7 @@ async def _demo(db_path: Path, host: str, port: int, serve_on: bool, console: Co
     port = sock.getsockname()[1]
     settings = demo_settings(db_path, host, port)
     app = create_app(settings)
-    runner = web.AppRunner(app, access_log=None, auto_decompress=False)  # as `cobot serve` (bot.serving)
+    runner = web.AppRunner(app, access_log=None, auto_decompress=False)  # as `cobot serve` (bot.app.serving)
     await runner.setup()
     site = web.SockSite(runner, sock)
     await site.start()

@@ -6,11 +6,11 @@ from datetime import datetime, timedelta
 
 import click
 
-from bot.cli_common import config_option, open_database, settings_or_exit
-from bot.cli_community import parse_since
+from bot.cli.common import config_option, open_database, settings_or_exit
+from bot.cli.stats import parse_since
 from bot.clock import system_clock
+from bot.settings.campaigns import DigestSettings
 from campaigns.digest import build_digest, render_markdown, standalone_html
-from campaigns.settings import DigestSettings
 
 
 @click.group()

@@ -13,8 +13,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
-from bot.cli_common import config_option, open_database, settings_or_exit
-from bot.cli_community import echo_json
+from bot.cli.common import config_option, open_database, settings_or_exit
+from bot.cli.stats import echo_json
 from bot.clock import system_clock
 from bot.history.gharchive import BATCH_SIZE, FileReport, GHArchiveImport, in_hour_order
 

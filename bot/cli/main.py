@@ -1,6 +1,6 @@
 """The `cobot` command: serve, demo, deliveries, db here; the others each in a module of its own: outbox and notify
-(bot.cli_notify), stats, contributors and leaderboard (bot.cli_community), badges and award (bot.cli_badges),
-campaign (bot.cli_campaign), digest (bot.cli_digest), backfill (bot.cli_backfill), import (bot.cli_import)."""
+(bot.cli.notify), stats, contributors and leaderboard (bot.cli.stats), badges and award (bot.cli.badges),
+campaign (bot.cli.campaign), digest (bot.cli.digest), backfill (bot.cli.backfill), import (bot.cli.importing)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
-from bot import serving
-from bot.app import create_app
-from bot.cli_common import config_option, iso, open_database, settings_or_exit, setup_logging
+from bot.app import serving
+from bot.app.factory import create_app
+from bot.cli.common import config_option, iso, open_database, settings_or_exit, setup_logging
 from bot.clock import system_clock
 from bot.config import ConfigError
-from bot.inbox import Pipeline
+from bot.pipeline.inbox import Pipeline
 from bot.platforms.registry import webhook_platforms
 from bot.store.db import Database
 from bot.store.tables import DELIVERY_STATUSES, Delivery
@@ -51,7 +51,7 @@ def serve(config_file: str | None, host: str | None, port: int | None, verbose: 
     # slow ones too with dashboard.slow_reads = "thread") would hold it for the default 5 ms each time. Handing it
     # over every 0.5 ms keeps acknowledgements quick meanwhile.
     sys.setswitchinterval(ACK_SWITCH_INTERVAL)
-    try:  # with a head timeout and a connection cap (see bot.serving)
+    try:  # with a head timeout and a connection cap (see bot.app.serving)
         serving.run(app, host or settings.server.host, port if port is not None else settings.server.port,
                     settings.server, click.echo)
     except ConfigError as error:
@@ -66,7 +66,7 @@ def serve(config_file: str | None, host: str | None, port: int | None, verbose: 
 @click.option("--exit", "exit_after", is_flag=True, help="stop after the demo stream instead of serving on")
 def demo(db_path: str, host: str, port: int, exit_after: bool) -> None:
     """Start cobot on a fresh SQLite file and send it a small community's signed webhook stream."""
-    from bot.demo import run_demo
+    from bot.cli.demo import run_demo
 
     setup_logging()
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -154,13 +154,13 @@ def upgrade(config_file: str | None) -> None:
 
 
 def _register_more_commands() -> None:
-    from bot.cli_backfill import backfill
-    from bot.cli_badges import award, badges
-    from bot.cli_campaign import campaign
-    from bot.cli_community import contributors, leaderboard, stats
-    from bot.cli_digest import digest
-    from bot.cli_import import import_group
-    from bot.cli_notify import notify, outbox
+    from bot.cli.backfill import backfill
+    from bot.cli.badges import award, badges
+    from bot.cli.campaign import campaign
+    from bot.cli.digest import digest
+    from bot.cli.importing import import_group
+    from bot.cli.notify import notify, outbox
+    from bot.cli.stats import contributors, leaderboard, stats
 
     for command in (outbox, notify, stats, contributors, leaderboard, badges, campaign, digest, backfill,
                     import_group):

@@ -12,13 +12,13 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
-from bot.cli_common import config_option, iso, open_database, settings_or_exit
+from bot.cli.common import config_option, iso, open_database, settings_or_exit
 from bot.clock import system_clock
 from bot.config import Settings
+from bot.messages.render import render
 from bot.notifiers.base import Notification, PermanentFailure, RetryLater, mask
 from bot.notifiers.registry import build_notifier, channel_secrets
 from bot.notifiers.urls import RefusedURL, check_url_async, outbound_session
-from bot.render import render
 from bot.store.tables import OutboxAction
 
 OUTBOX_STATUSES = ("pending", "done", "dry_run", "failed")

@@ -1,6 +1,7 @@
 """`cobot stats`, `cobot contributors`, `cobot leaderboard` and `cobot award`: the community store from the shell.
 
-Reads go through bot.community on a read-only connection; awards through bot.badges.grant (announced by [notify]).
+Reads go through bot.community.people on a read-only connection; awards through bot.badges.rules.grant
+(announced by [notify]).
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Column, Table
 
-from bot import community
-from bot.cli_common import config_option, iso, open_database, settings_or_exit
+from bot.cli.common import config_option, iso, open_database, settings_or_exit
 from bot.clock import system_clock
-from bot.community import Person, UnknownPerson
-from bot.metrics import activity, ranking
+from bot.community import people as community
+from bot.community.metrics import activity, ranking
+from bot.community.people import Person, UnknownPerson
 
 PLATFORM_NAMES = {"github": "GitHub", "gitee": "Gitee"}
 SINCE_FORMS = "12h, 7d or 4w (hours, days or weeks ago), or a date such as 2026-11-01 (UTC)"

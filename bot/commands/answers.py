@@ -1,6 +1,6 @@
 """What cobot says in answer to commands, on the forges and in Slack, and the one reply per comment.
 
-Every answer is Markdown made by `message` (`bot.render.render_message`): every value a template is given is
+Every answer is Markdown made by `message` (`bot.messages.render.render_message`): every value a template is given is
 escaped for Markdown, and a value in a code span is written with `|code`, so what a person typed (a command's line,
 its arguments, a name) shows as written and becomes no link, image, HTML or code span of its own, whatever a template
 does with it. A message made of messages (a usage naming its problem, the reply gathering the answers) takes them as
@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.notifiers.escape import Markdown, markdown_escape
-from bot.render import render_message
+from bot.messages.escape import Markdown, markdown_escape
+from bot.messages.render import render_message
 
 REPLY_CHARS = 16_000  # the answers shown in one reply, at most (GitHub takes 65,536 characters)
 QUOTE_CHARS = 300  # of a command's line, quoted

@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, bindparam, select
 
-from bot.commands.settings import Role
 from bot.config import Settings
 from bot.platforms.actions import ForgeRoles, PermanentFailure
+from bot.settings.commands import Role
 from bot.store.db import dialect_insert
 from bot.store.tables import ForgeRole
 

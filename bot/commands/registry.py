@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.commands.answers import message
-from bot.commands.settings import Role
-from bot.notifiers.escape import Markdown
+from bot.messages.escape import Markdown
+from bot.settings.commands import Role
 
 Where = Literal["issue", "pr", "both"]
 

@@ -251,7 +251,7 @@ def _median_hours(deltas: list[timedelta]) -> float | None:
 def health(conn: Connection, since: datetime, until: datetime, *, repo: tuple[str, str] | None = None) -> Health:
     """CHAOSS metrics over [since, until), for the community or one repo (platform, full name); for one repo a
     contributor is new, returning, drive-by or inactive in that repo. Contributions are activity of the kinds in
-    `bot.community.CONTRIBUTION_KINDS` by people; the times to respond count threads opened by people."""
+    `bot.community.people.CONTRIBUTION_KINDS` by people; the times to respond count threads opened by people."""
     response, within_day, opened = _first_responses(conn, since, until, repo)
     issues, prs, merged = _resolutions(conn, since, until, repo)
     flows = _contributor_flows(conn, since, until, repo)
@@ -304,7 +304,7 @@ def _resolutions(conn: Connection, since: datetime, until: datetime, repo: RepoK
 
 
 def _contribution_kinds() -> tuple[str, ...]:
-    from bot.community import CONTRIBUTION_KINDS  # bot.community imports this module
+    from bot.community.people import CONTRIBUTION_KINDS  # bot.community.people imports this module
 
     return CONTRIBUTION_KINDS
 

@@ -10,8 +10,8 @@ from urllib.parse import quote
 
 from sqlalchemy import Connection, func, select
 
+from bot.community.metrics import activity, human_author, ranking
 from bot.config import Settings
-from bot.metrics import activity, human_author, ranking
 from bot.store.tables import Activity, BadgeAward, Contributor, Thread
 
 ACTIVITY = Activity.__table__  # type: ignore[attr-defined]

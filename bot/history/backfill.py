@@ -31,12 +31,12 @@ from sqlalchemy import Connection, select
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.dispatch import ROUTERS
 from bot.events import Actor, Event, RepoRef, Thread
-from bot.history.backfill_reading import Cursor, HistoryReader, Page, later_of, place
 from bot.history.ingest import IMPORT_STATE, Checkpoint, Ingest, Item, Tally
+from bot.pipeline.dispatch import ROUTERS
 from bot.platforms.base import parse_time
-from bot.routing import Router
+from bot.platforms.history_reading import Cursor, HistoryReader, Page, later_of, place
+from bot.routing.router import Router
 from bot.store.db import Database, dialect_insert
 from bot.store.tables import Thread as ThreadRow
 

@@ -2,7 +2,7 @@
 
 An `Item` is one thing that happened as a source of history tells it (a GH Archive record, an issue or a comment
 read from a forge's API): a key that names it for ever, and its Events. `Ingest.store` stores a batch of items as
-the pipeline stores a batch of deliveries: every handler in order (`bot.dispatch.ROUTERS`) in one transaction,
+the pipeline stores a batch of deliveries: every handler in order (`bot.pipeline.dispatch.ROUTERS`) in one transaction,
 their blind writes (`Deferred`) gathered and run together at the end; but quiet (`HandlerContext.quiet`: repos,
 contributors, threads and activity tracked, first-timers' milestones and badges recorded, nobody told), and
 whatever a handler decides all the same is dropped: nothing reaches the outbox. If a handler fails, the batch runs
@@ -38,11 +38,11 @@ from sqlalchemy.orm import Session
 
 from bot.clock import Clock, system_clock
 from bot.config import Settings
-from bot.context import HandlerContext
-from bot.dispatch import ROUTERS
 from bot.events import Event
 from bot.history.ledger import DeliveryLedger, Ledger, chunks
-from bot.routing import Route, Router
+from bot.pipeline.dispatch import ROUTERS
+from bot.routing.context import HandlerContext
+from bot.routing.router import Route, Router
 from bot.store.db import Database, dialect_insert
 from bot.store.deferred import Deferred
 from bot.store.records import Book
@@ -357,7 +357,7 @@ class Ingest:
         return silenced
 
     def _routes_for(self, event: Event) -> list[Route]:
-        """`bot.dispatch.routes_for`, with the routes of each kind found once."""
+        """`bot.pipeline.dispatch.routes_for`, with the routes of each kind found once."""
         candidates = self._routes.get(event.kind)
         if candidates is None:
             candidates = self._routes[event.kind] = [

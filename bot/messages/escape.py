@@ -2,7 +2,7 @@
 
 A notification is made in two steps, and each escapes:
 
-1. **Template → Markdown.** `bot.render.render_message` gives a template every value escaped for CommonMark
+1. **Template → Markdown.** `bot.messages.render.render_message` gives a template every value escaped for CommonMark
    (`markdown_escape`: backslashes before the characters that make links, images, emphasis, code and headings; line
    breaks become spaces), so nothing a person wrote (a title, an excerpt, a login, a label) becomes Markdown. The
    template writes the markup around the values, and a link's target with `|link` (`safe_link`): only URLs cobot

@@ -3,7 +3,7 @@
 Three environments over the same templates:
 - `render`: text as the template writes it (forge comments, titles, command answers);
 - `render_message`: a notification's Markdown body: every value is escaped for Markdown on its way in
-  (`bot.notifiers.escape.markdown_escape`, at most MAX_VALUE_CHARS of it), so what a person wrote can become no
+  (`bot.messages.escape.markdown_escape`, at most MAX_VALUE_CHARS of it), so what a person wrote can become no
   link, image, emphasis or heading;
   `|link` writes a URL cobot knows as a link's target (http(s) only), `|code` a value as a code span, and a
   macro's output or `|safe` is already Markdown. Each channel then escapes the text for its own syntax;
@@ -18,7 +18,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from bot.notifiers.escape import Markdown, inline_code, markdown_escape, safe_link
+from bot.messages.escape import Markdown, inline_code, markdown_escape, safe_link
 
 LANGUAGES = ("zh", "en")
 NO_LINK = "#"  # what `|link` writes for an address it refuses: a target no channel makes a link of

@@ -30,11 +30,11 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
+from bot.messages.escape import chat_escape, safe_link
 from bot.notifiers.base import Notification, Secrets
-from bot.notifiers.escape import chat_escape, safe_link
 from bot.notifiers.http import host_of, post_robot_message, url_secrets
-from bot.notifiers.settings import DingTalkChannel
 from bot.notifiers.text import chat_markdown, fields_markdown, link_label, one_line
+from bot.settings.notify import DingTalkChannel
 
 THROTTLED_DELAY = 600.0  # 130101: "throttled for 10 minutes"
 RATE_LIMIT_DELAY = 60.0

@@ -41,10 +41,10 @@ from email.utils import formatdate, make_msgid
 
 import aiosmtplib
 
+from bot.messages.escape import safe_link
 from bot.notifiers.base import Notification, PermanentFailure, RetryLater, mask
-from bot.notifiers.escape import safe_link
-from bot.notifiers.settings import EmailChannel
 from bot.notifiers.text import Run, inline_runs
+from bot.settings.notify import EmailChannel
 
 __all__ = ["EmailNotifier", "build_message", "markdown_to_html", "markdown_to_text", "message_id"]
 

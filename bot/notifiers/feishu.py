@@ -35,11 +35,11 @@ from typing import Any
 
 import aiohttp
 
+from bot.messages.escape import chat_escape, feishu_text_escape, safe_link
 from bot.notifiers.base import Notification, PermanentFailure, Secrets
-from bot.notifiers.escape import chat_escape, feishu_text_escape, safe_link
 from bot.notifiers.http import USER_AGENT, coded_failure, dump, host_of, post, reason, url_secrets
-from bot.notifiers.settings import FeishuChannel
 from bot.notifiers.text import chat_markdown, fit, heading, inline_runs, link_label
+from bot.settings.notify import FeishuChannel
 
 MAX_REQUEST_BYTES = 20_000
 RATE_LIMIT_DELAY = 60.0  # the longest window of the bot's limits (100 a minute)

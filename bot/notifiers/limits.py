@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from collections.abc import Mapping
 
-from bot.notifiers.settings import RateLimit
+from bot.settings.notify import RateLimit
 
 
 class ChannelLimits:

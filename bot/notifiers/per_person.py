@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, func, select
 
-from bot.community import profile_path
+from bot.community.people import profile_path
 from bot.store.db import dialect_insert
 from bot.store.tables import NotifyUse
 

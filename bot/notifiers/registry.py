@@ -9,7 +9,7 @@ from collections.abc import Callable
 import aiohttp
 
 from bot.notifiers.base import Notifier
-from bot.notifiers.settings import (
+from bot.settings.notify import (
     Channel,
     DingTalkChannel,
     EmailChannel,

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from bot.events import Action
-from bot.notifiers.settings import NotifyRule, NotifySettings
-from bot.render import render, render_html, render_message
+from bot.messages.render import render, render_html, render_message
+from bot.settings.notify import NotifyRule, NotifySettings
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,8 +26,8 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.messages.escape import safe_link, slack_escape
 from bot.notifiers.base import Notification, PermanentFailure, RetryLater, Secrets
-from bot.notifiers.escape import safe_link, slack_escape
 from bot.notifiers.http import (
     USER_AGENT,
     dump,
@@ -39,8 +39,8 @@ from bot.notifiers.http import (
     transport_failure,
     url_secrets,
 )
-from bot.notifiers.settings import SlackChannel, SlackWebhookChannel
 from bot.notifiers.text import fit, link_label, slack_mrkdwn, truncate_chars
+from bot.settings.notify import SlackChannel, SlackWebhookChannel
 
 # Block Kit limits (https://api.slack.com/reference/block-kit/blocks).
 HEADER_CHARS = 150

@@ -4,7 +4,7 @@ truncation that keeps a message within a platform's size limit and ends it with 
 
 Notification bodies are small Markdown: **bold**, *italic*, ~~strike~~, `code`, [text](url), ![alt](url), `#`
 headings, "- " lists, "> " quotes and line breaks. Whatever a person wrote arrives backslash-escaped
-(`bot.notifiers.escape.markdown_escape`), so it reads as text here; nested markup (a bold link) is read as its
+(`bot.messages.escape.markdown_escape`), so it reads as text here; nested markup (a bold link) is read as its
 outer element only.
 """
 
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
 
-from bot.notifiers.escape import chat_escape, safe_link, slack_escape
+from bot.messages.escape import chat_escape, safe_link, slack_escape
 
 __all__ = ["ELLIPSIS", "Line", "Run", "chat_markdown", "cut", "fields_markdown", "fit", "heading", "inline_runs",
            "line_parts", "link_label", "one_line", "slack_escape", "slack_mrkdwn", "truncate_bytes", "truncate_chars"]

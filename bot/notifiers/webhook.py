@@ -6,7 +6,7 @@
 with `Idempotency-Key: <key>` (the same on every retry), `User-Agent: cobot`, the configured headers, and with a
 secret `X-Cobot-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>`, as GitHub signs its webhooks.
 
-`body` is CommonMark in which everything a person wrote is backslash-escaped (`bot.render.render_message`): a
+`body` is CommonMark in which everything a person wrote is backslash-escaped (`bot.messages.render.render_message`): a
 receiver that renders it shows their text as text, and its links are only cobot's own. `title` and the fields'
 values are plain text: escape them for whatever the receiver writes them into.
 """
@@ -23,7 +23,7 @@ import aiohttp
 
 from bot.notifiers.base import Notification, Secrets
 from bot.notifiers.http import USER_AGENT, dump, excerpt, host_of, post, status_failure, url_secrets
-from bot.notifiers.settings import WebhookChannel
+from bot.settings.notify import WebhookChannel
 
 SIGNATURE_HEADER = "X-Cobot-Signature-256"
 

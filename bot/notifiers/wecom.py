@@ -23,11 +23,11 @@ from typing import Any
 
 import aiohttp
 
+from bot.messages.escape import chat_escape, safe_link
 from bot.notifiers.base import Notification, PermanentFailure, Secrets
-from bot.notifiers.escape import chat_escape, safe_link
 from bot.notifiers.http import host_of, post_robot_message, url_secrets
-from bot.notifiers.settings import WeComChannel
 from bot.notifiers.text import chat_markdown, fields_markdown, fit, link_label, one_line
+from bot.settings.notify import WeComChannel
 
 MAX_CONTENT_BYTES = 4096
 RATE_LIMIT_DELAY = 60.0  # 20 messages a minute

@@ -25,12 +25,12 @@ from bot.background import BackgroundLoop
 from bot.clock import Clock
 from bot.config import OutboxSettings
 from bot.events import Action
+from bot.messages.render import marker
 from bot.notifiers.base import Notification, Notifier
 from bot.notifiers.limits import ChannelLimits
 from bot.notifiers.routing import route_notification
-from bot.notifiers.settings import NotifySettings
 from bot.platforms.actions import ForgeClient, PermanentFailure, RetryLater
-from bot.render import marker
+from bot.settings.notify import NotifySettings
 from bot.store.db import Database, dialect_insert
 from bot.store.deferred import Deferred
 from bot.store.tables import OutboxAction

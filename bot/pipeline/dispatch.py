@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.events import Event
-from bot.routing import Route, Router
+from bot.routing.router import Route, Router
 from campaigns import camp, hackathon
 from handlers import badges, commands, notify, tracking, welcome
 

@@ -26,14 +26,14 @@ from sqlalchemy.orm import Session
 from bot.background import BackgroundLoop
 from bot.clock import Clock
 from bot.config import Settings
-from bot.context import HandlerContext
-from bot.dispatch import ROUTERS, routes_for
 from bot.events import Action, Event, event_identity
-from bot.outbox import store_actions
+from bot.outbox.dispatcher import store_actions
+from bot.pipeline.dispatch import ROUTERS, routes_for
 from bot.platforms import registry
 from bot.platforms.actions import ForgeRoles
 from bot.platforms.base import Received, Replayed, WebhookPlatform, load_json_object
-from bot.routing import Router
+from bot.routing.context import HandlerContext
+from bot.routing.router import Router
 from bot.store import event_claims
 from bot.store.db import LOCK_PATIENCE, LOCK_RETRY_SECONDS, Database, dialect_insert, is_locked
 from bot.store.deferred import Deferred

@@ -30,7 +30,11 @@ from urllib.parse import quote
 import requests
 
 from bot.events import Comment, Event, RepoRef, Thread
-from bot.history.backfill_reading import (
+from bot.platforms.actions import PermanentFailure, RetryLater
+from bot.platforms.base import parse_time
+from bot.platforms.gitee import DIFF_COMMENT_KEYS, _actor, _issue, _pull
+from bot.platforms.gitee_api import _decode, _split_repo, _total_pages, classify
+from bot.platforms.history_reading import (
     Cursor,
     Fetched,
     NotATarget,
@@ -44,10 +48,6 @@ from bot.history.backfill_reading import (
     thread_history,
     translated,
 )
-from bot.platforms.actions import PermanentFailure, RetryLater
-from bot.platforms.base import parse_time
-from bot.platforms.gitee import DIFF_COMMENT_KEYS, _actor, _issue, _pull
-from bot.platforms.gitee_api import _decode, _split_repo, _total_pages, classify
 
 PER_PAGE = 100
 

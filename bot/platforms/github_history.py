@@ -39,7 +39,11 @@ import requests
 from github import Auth, Consts, Github, GithubException
 
 from bot.events import Comment, Event, RepoRef, Review, Thread
-from bot.history.backfill_reading import (
+from bot.platforms.actions import PermanentFailure, RetryLater
+from bot.platforms.base import actor_or_ghost, parse_time
+from bot.platforms.github import _comment_event, _thread
+from bot.platforms.github_api import classify
+from bot.platforms.history_reading import (
     Cursor,
     Fetched,
     NotATarget,
@@ -53,10 +57,6 @@ from bot.history.backfill_reading import (
     thread_history,
     translated,
 )
-from bot.platforms.actions import PermanentFailure, RetryLater
-from bot.platforms.base import actor_or_ghost, parse_time
-from bot.platforms.github import _comment_event, _thread
-from bot.platforms.github_api import classify
 
 PER_PAGE = 100
 STAR_MEDIA_TYPE = Consts.mediaTypeStarringPreview  # starred_at with each stargazer

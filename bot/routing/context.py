@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.messages.render import render_message
 from bot.platforms.actions import ForgeRoles
-from bot.render import render_message
 from bot.store.db import Database
 from bot.store.deferred import Deferred
 from bot.store.records import Book, StoredThread

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from bot.events import EVENT_KINDS, Action, Event
 
 if TYPE_CHECKING:
-    from bot.context import HandlerContext
+    from bot.routing.context import HandlerContext
 
 HandlerFn = Callable[[Event, "HandlerContext"], Iterable[Action] | None]
 AheadFn = Callable[[Sequence[Event], "HandlerContext"], None]

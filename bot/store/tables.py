@@ -79,7 +79,7 @@ class Thread(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("platform", "repo", "is_pr", "number", name="uq_thread"),
         Index("ix_thread_author", "platform", "author"),
-        Index("ix_thread_created", "created_at"),  # the metrics' windows (bot.metrics)
+        Index("ix_thread_created", "created_at"),  # the metrics' windows (bot.community.metrics)
         Index("ix_thread_closed", "closed_at"),
         Index("ix_thread_merged", "merged_at"),
     )

@@ -35,11 +35,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiohttp import web
 
-from bot.cli_notify import OUTBOX_STATUSES
+from bot.app.processing import Processing
+from bot.cli.notify import OUTBOX_STATUSES
 from bot.clock import Clock
 from bot.config import Settings
-from bot.inbox import Pipeline
-from bot.processing import Processing
+from bot.pipeline.inbox import Pipeline
 from bot.store.db import Database
 from bot.store.tables import DELIVERY_STATUSES
 from bot.web import actions, data
@@ -60,7 +60,7 @@ from bot.web.auth import (
 from bot.web.cache import Memo
 
 if TYPE_CHECKING:
-    from bot.app import Cobot
+    from bot.app.factory import Cobot
 
 T = TypeVar("T")
 log = logging.getLogger("cobot.dashboard")

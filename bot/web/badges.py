@@ -32,8 +32,7 @@ from aiohttp import web
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from sqlalchemy import Connection, Row, select
 
-from bot import community
-from bot.badges import (
+from bot.badges.rules import (
     BADGE_AWARD,
     THREAD,
     Badge,
@@ -42,8 +41,9 @@ from bot.badges import (
     criteria,
     profile_url,
 )
+from bot.community import people as community
 from bot.config import Settings
-from bot.render import LANGUAGES
+from bot.messages.render import LANGUAGES
 from bot.store.db import Database
 
 OB_CONTEXT = "https://w3id.org/openbadges/v2"

@@ -5,10 +5,10 @@ described by bot.web.openapi); the pages render them.
 Each read stays within a few indexed queries with LIMITs, whatever the store holds: the overview's numbers and the
 contributors list are counted here rather than by the digest's and the CLI's whole-table reads. Four reuse slower
 measures as they are, and the API keeps their results for `dashboard.cache_seconds`: the CHAOSS health of the
-overview (bot.metrics.health), the leaderboard (OpenDigger activity of everyone), the campaign views
+overview (bot.community.metrics.health), the leaderboard (OpenDigger activity of everyone), the campaign views
 (campaigns.views) and the digest preview.
 
-Moments are ISO 8601 strings with their offset (UTC); people are named as bot.community names them (`id`:
+Moments are ISO 8601 strings with their offset (UTC); people are named as bot.community.people names them (`id`:
 `github:alice`, `gitee:bob` or `person:NAME` for linked accounts; `name`; `accounts`).
 """
 
@@ -22,13 +22,15 @@ from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
 
-from bot import community, metrics
-from bot.badges import BADGE_AWARD, assertion_url, criteria, profile_url
-from bot.cli_notify import OUTBOX_STATUSES, action_row
-from bot.community import CONTRIBUTION_KINDS, Person, UnknownPerson
+from bot.badges.rules import BADGE_AWARD, assertion_url, criteria, profile_url
+from bot.cli.notify import OUTBOX_STATUSES, action_row
+from bot.community import metrics
+from bot.community import people as community
+from bot.community.people import CONTRIBUTION_KINDS, Person, UnknownPerson
 from bot.config import Settings
-from bot.notifiers.escape import safe_link
+from bot.messages.escape import safe_link
 from bot.notifiers.registry import channel_secrets
+from bot.settings.campaigns import CampSettings, DigestSettings, HackathonSettings
 from bot.store.tables import (
     DELIVERY_STATUSES,
     Activity,
@@ -45,7 +47,6 @@ from campaigns import camp, hackathon
 from campaigns.base import window
 from campaigns.digest import CHART_GROUPS, build_digest, render_markdown, standalone_html
 from campaigns.runner import UnknownCampaign
-from campaigns.settings import CampSettings, DigestSettings, HackathonSettings
 from campaigns.views import campaign_views
 
 ACTIVITY = Activity.__table__  # type: ignore[attr-defined]
@@ -161,7 +162,7 @@ def daily_activity(conn: Connection, since: datetime, until: datetime) -> list[d
 
 
 def health(conn: Connection, since: datetime, until: datetime) -> dict[str, Any]:
-    """The community's CHAOSS health over [since, until) (bot.metrics.health), with the window."""
+    """The community's CHAOSS health over [since, until) (bot.community.metrics.health), with the window."""
     return {"since": iso(since), "until": iso(until), **asdict(metrics.health(conn, since, until))}
 
 
@@ -279,7 +280,7 @@ def find_person(conn: Connection, settings: Settings, who: str) -> Person:
 
 
 def _score(conn: Connection, person: str, since: datetime, until: datetime) -> float:
-    """One person's OpenDigger activity over [since, until), as bot.metrics.activity weighs it."""
+    """One person's OpenDigger activity over [since, until), as bot.community.metrics.activity weighs it."""
     months: dict[tuple[str, str, str], float] = defaultdict(float)
     rows = conn.execute(select(ACTIVITY.c.platform, ACTIVITY.c.repo, ACTIVITY.c.kind, ACTIVITY.c.occurred_at).where(
         ACTIVITY.c.person == person, ACTIVITY.c.occurred_at >= since, ACTIVITY.c.occurred_at < until,

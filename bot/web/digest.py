@@ -35,6 +35,7 @@ from aiohttp import web
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.settings.campaigns import DigestSettings
 from bot.store.db import Database
 from bot.web.apart import SLOW_READS, shareable
 from bot.web.auth import ACCESS, readable
@@ -52,7 +53,6 @@ from campaigns.digest_chart import (
     parse_week,
     week_png,
 )
-from campaigns.settings import DigestSettings
 
 log = logging.getLogger("cobot.digest")
 

@@ -16,9 +16,9 @@ import logging
 
 from aiohttp import web
 
-from bot.badges_web import base_url
 from bot.config import Settings
 from bot.web.auth import guard_of, loopback
+from bot.web.badges import base_url
 
 SIGNED = ("/webhooks/", "/slack/")
 WHAT = {"/healthz": "health", "/badges": "Open Badges documents and images", "/digests": "digest charts",

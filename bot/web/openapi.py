@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, get_args
 
-from bot.cli_notify import OUTBOX_STATUSES
+from bot.cli.notify import OUTBOX_STATUSES
 from bot.config import Settings
 from bot.events import ActionKind
 from bot.store.tables import DELIVERY_STATUSES

@@ -40,8 +40,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from sqlalchemy import Connection
 from yarl import URL
 
-from bot.cli_notify import OUTBOX_STATUSES
-from bot.community import profile_path
+from bot.cli.notify import OUTBOX_STATUSES
+from bot.community.people import profile_path
 from bot.config import Settings
 from bot.store.tables import DELIVERY_STATUSES
 from bot.web import actions, api, data
@@ -63,7 +63,7 @@ from bot.web.charts import activity_chart
 from bot.web.i18n import HTML_LANG, LANGUAGES, Texts, chosen_language, default_language, remember
 
 if TYPE_CHECKING:
-    from bot.app import Cobot
+    from bot.app.factory import Cobot
 
 STATIC = Path(__file__).resolve().parent / "static"
 ROWS = 25  # a page of contributors, deliveries or outbox actions

@@ -1,6 +1,7 @@
 """Request bodies on every route but the webhooks': read within a deadline, and only in the forms cobot reads.
 
-A request's head has a deadline (`server.header_timeout_seconds`, bot.serving), but once the head has arrived aiohttp
+A request's head has a deadline (`server.header_timeout_seconds`, bot.app.serving),
+but once the head has arrived aiohttp
 waits for the body as long as the sender likes: a `POST /login` declaring 60,000 bytes and sending one byte every ten
 seconds held its connection, and one of `server.max_connections`, for as long as it liked. So this middleware reads
 the body of every request that has one before the handler runs, within `server.body_timeout_seconds`: a body that
@@ -17,7 +18,7 @@ Refused with 415 before a byte of the body is read:
   reader reads the stream itself, around the deadline.
 
 The webhooks (`/webhooks/…`) read their own bodies, within a byte budget and deadlines of their own
-(bot.webhook_body).
+(bot.webhooks.body).
 
     app.middlewares.append(request_limits(settings.server.body_timeout_seconds))
 """

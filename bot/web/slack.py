@@ -34,20 +34,20 @@ from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 from yarl import URL
 
-from bot import community
-from bot.badges import UnknownBadge, grant
+from bot.badges.rules import UnknownBadge, grant
 from bot.clock import Clock
 from bot.commands.answers import message
 from bot.commands.registry import SLACK_COMMANDS, SLACK_LIST, arity_problem
-from bot.commands.settings import Role, SlackUser
+from bot.community import people as community
 from bot.config import Settings
 from bot.log_limits import QuietLog
-from bot.notifiers.escape import Markdown
+from bot.messages.escape import Markdown
 from bot.notifiers.text import slack_mrkdwn
 from bot.notifiers.urls import outbound_session
+from bot.settings.campaigns import DigestSettings
+from bot.settings.commands import Role, SlackUser
 from bot.store.db import Database
 from campaigns.digest import build_digest, render_markdown
-from campaigns.settings import DigestSettings
 from campaigns.views import campaign_views, render_view
 
 log = logging.getLogger("cobot.slack")

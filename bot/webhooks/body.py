@@ -15,7 +15,7 @@ a connection can make the server hold bodies. What bounds them:
   without a byte of it (408 either way), so that a silent or trickling sender gives its bytes back soon.
 
 The reservation is given back once the body is no longer needed: its delivery stored, or refused (see
-`bot.webhooks`).
+`bot.webhooks.endpoint`).
 """
 
 from __future__ import annotations

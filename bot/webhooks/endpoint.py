@@ -1,6 +1,6 @@
 """The webhook endpoints: check the headers → read the body within the budget → authenticate → accept → store →
 answer. Whoever can open a connection can reach them: a request without the signature headers is refused before
-its body is read, a body is read only within `bot.webhook_body`'s budget and deadlines, and anything a signed delivery
+its body is read, a body is read only within `bot.webhooks.body`'s budget and deadlines, and anything a signed delivery
 holds is stored (as received, or as rejected) rather than failing. A body's bytes count against the budget until
 its delivery is stored or refused (parsing it and storing it keep them, and more, in memory meanwhile)."""
 
@@ -12,10 +12,10 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from bot.clock import Clock
-from bot.inbox import InboxWriter, Incoming
 from bot.log_limits import QuietLog
+from bot.pipeline.inbox import InboxWriter, Incoming
 from bot.platforms.base import InvalidPayload, Replayed, Unauthorized, WebhookPlatform
-from bot.webhook_body import BodyReader, BodyRefused
+from bot.webhooks.body import BodyReader, BodyRefused
 
 log = logging.getLogger("cobot.webhooks")
 RETRY_AFTER_SECONDS = "5"

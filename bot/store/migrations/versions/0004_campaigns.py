@@ -119,7 +119,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('campaign', 'period', 'person', name='uq_leaderboard_entry'),
     )
-    # APScheduler's SQLAlchemyJobStore table (bot/scheduler.py), as that store defines it.
+    # APScheduler's SQLAlchemyJobStore table (bot/pipeline/scheduler.py), as that store defines it.
     op.create_table(
         'apscheduler_jobs',
         sa.Column('id', sa.Unicode(191), nullable=False),

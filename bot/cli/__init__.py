@@ -1,0 +1,1 @@
+"""The `cobot` command: one module per command group, composed in bot.cli.main."""

@@ -1,0 +1,1 @@
+"""The demo's data: the signed webhook stream of a small community."""
