@@ -37,8 +37,8 @@ sys.path.insert(0, str(HERE.parent))
 from bot.community import people as community  # noqa: E402
 from bot.community.metrics import activity, health, openrank, repo_activity  # noqa: E402
 from bot.config import settings_from_mapping  # noqa: E402
+from bot.store.community_tables import Activity, Contributor, Repo, Thread  # noqa: E402
 from bot.store.db import Database  # noqa: E402
-from bot.store.tables import Activity, Contributor, Repo, Thread  # noqa: E402
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 YEAR = 365 * 86400

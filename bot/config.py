@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.badges.rules import BadgeSettings
+from bot.settings.badges import BadgeSettings
 from bot.settings.campaigns import Campaign, check_campaigns
 from bot.settings.commands import CommandSettings, SlackSettings, grantee_problem
 from bot.settings.dashboard import DashboardSettings

@@ -30,8 +30,8 @@ from bot.config import Settings
 from bot.events import Action
 from bot.messages.render import render_message
 from bot.settings.campaigns import CampaignBase, weekly_times
+from bot.store.campaign_tables import CampaignEvent, CampaignState
 from bot.store.db import dialect_insert
-from bot.store.tables import CampaignEvent, CampaignState
 
 CAMPAIGN_EVENT = CampaignEvent.__table__  # type: ignore[attr-defined]
 CAMPAIGN_STATE = CampaignState.__table__  # type: ignore[attr-defined]

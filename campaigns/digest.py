@@ -25,7 +25,7 @@ from bot.events import Action
 from bot.messages.render import render_html, render_message
 from bot.routing.router import Router
 from bot.settings.campaigns import CampSettings, DigestSettings, HackathonSettings, LeaderboardSettings
-from bot.store.tables import Activity, BadgeAward, Milestone, Thread
+from bot.store.community_tables import Activity, BadgeAward, Milestone, Thread
 from campaigns.base import CampaignContext, JobSpec, Period, Preparation, Weekly, weekly_periods, window
 from campaigns.digest_chart import CHART_GROUPS as CHART_GROUPS  # what the chart stacks (the dashboard's too)
 from campaigns.digest_chart import chart_days, chart_path, draw, for_the_digest, kept

@@ -26,8 +26,9 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from bot.settings.campaigns import WEEKDAYS, DigestSettings
+from bot.store.campaign_tables import DigestChart
+from bot.store.community_tables import Activity
 from bot.store.db import dialect_insert
-from bot.store.tables import Activity, DigestChart
 from campaigns.base import Days, Period, weekly_periods, window
 
 ACTIVITY = Activity.__table__  # type: ignore[attr-defined]

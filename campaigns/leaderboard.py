@@ -20,8 +20,8 @@ from bot.config import Settings
 from bot.events import Action
 from bot.routing.router import Router
 from bot.settings.campaigns import LeaderboardSettings
+from bot.store.campaign_tables import CampaignSubmission, LeaderboardEntry
 from bot.store.db import dialect_insert
-from bot.store.tables import CampaignSubmission, LeaderboardEntry
 from campaigns.base import (
     At,
     CampaignContext,

@@ -18,7 +18,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.events import Action
 from bot.notifiers.routing import route_notification
-from bot.outbox.dispatcher import store_actions
+from bot.outbox.storing import store_actions
 from bot.settings.campaigns import CampaignBase
 from bot.store.db import Database
 from bot.store.deferred import Deferred

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from bot.badges.rules import AWARDED_BY_RULE, Award, announcement, assertion_url, criteria, due, record_award
+from bot.badges.awards import AWARDED_BY_RULE, Award, announcement, assertion_url, record_award
+from bot.badges.rules import criteria, due
 from bot.events import Action, Event
 from bot.messages.render import Markdown
 from bot.routing.context import HandlerContext

@@ -115,7 +115,8 @@ class Harness:
     def __init__(self, settings: Any, clock: Any) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
-        from bot.pipeline.inbox import InboxWriter, Pipeline
+        from bot.pipeline.inbox import InboxWriter
+        from bot.pipeline.processor import Pipeline
         from bot.platforms.registry import webhook_platforms
 
         self.settings = settings

@@ -26,18 +26,9 @@ from bot.platforms.gitee_history import GiteeHistory
 from bot.platforms.github_history import GitHubHistory
 from bot.platforms.history_reading import HistoryReader, Page, Patience
 from bot.routing.router import Router
+from bot.store.community_tables import Activity, BadgeAward, Contributor, Milestone, Repo, Thread
 from bot.store.db import Database
-from bot.store.tables import (
-    Activity,
-    BadgeAward,
-    Contributor,
-    Delivery,
-    ImportState,
-    Milestone,
-    OutboxAction,
-    Repo,
-    Thread,
-)
+from bot.store.tables import Delivery, ImportState, OutboxAction
 from tests.forge_server import GITEE, GITHUB, FakeForge, Request, forge_server
 from tests.payloads import issue_event, pr_event
 

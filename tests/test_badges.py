@@ -15,11 +15,12 @@ from click.testing import CliRunner
 from bot.cli.main import main
 from bot.config import ConfigError, settings_from_mapping
 from bot.events import Action
-from bot.outbox.dispatcher import store_actions
+from bot.outbox.storing import store_actions
 from bot.pipeline.dispatch import routes_for
 from bot.routing.context import HandlerContext
+from bot.store.community_tables import Activity, BadgeAward
 from bot.store.deferred import Deferred
-from bot.store.tables import Activity, BadgeAward, OutboxAction
+from bot.store.tables import OutboxAction
 from tests.payloads import comment_event, issue_event, pr_event, repository, review_event, user
 
 MAINTAINER = "maintainer-max"

@@ -24,8 +24,8 @@ from referencing.jsonschema import DRAFT7
 from yarl import URL
 
 from bot.app.factory import create_app
-from bot.badges.rules import withdraw
-from bot.store.tables import BadgeAward
+from bot.badges.awards import withdraw
+from bot.store.community_tables import BadgeAward
 from tests.helpers import free_port
 from tests.payloads import issue_event, pr_event
 

@@ -11,9 +11,11 @@ import pytest
 
 from bot.messages.render import render
 from bot.settings.campaigns import CampSettings
+from bot.store.campaign_tables import CampaignEvent, CampMilestoneMet, CampParticipant
+from bot.store.community_tables import BadgeAward
 from bot.store.db import Database
-from bot.store.tables import BadgeAward, CampaignEvent, CampMilestoneMet, CampParticipant, OutboxAction
-from campaigns import camp
+from bot.store.tables import OutboxAction
+from campaigns import camp, camp_milestones
 from campaigns.base import At, Weekly
 from campaigns.runner import CampaignRunner
 from tests.payloads import comment_event, issue_event, pr_event, review_event
@@ -117,7 +119,7 @@ class Camp:
     def met(self) -> dict[tuple[str, str], datetime]:
         return {(row.person, row.milestone): row.met_at for row in self.harness.rows(CampMilestoneMet)}
 
-    def progress(self, login: str) -> list[camp.MilestoneProgress]:
+    def progress(self, login: str) -> list[camp_milestones.MilestoneProgress]:
         with self.harness.db.reading() as conn:
             return camp.progress(conn, self.settings, f"github:{login}", self.clock())
 
@@ -144,7 +146,7 @@ def notices(rows: list[OutboxAction]) -> dict[str, OutboxAction]:
     return {row.key: row for row in rows}
 
 
-def criteria(milestone: camp.MilestoneProgress) -> list[tuple[str, int, int]]:
+def criteria(milestone: camp_milestones.MilestoneProgress) -> list[tuple[str, int, int]]:
     return [(c.event, c.reached, c.needed) for c in milestone.criteria]
 
 

@@ -17,7 +17,8 @@ from click.testing import CliRunner, Result
 
 from bot.cli.main import main
 from bot.settings.campaigns import WEEKDAYS
-from bot.store.tables import CampaignEvent, CampaignState, CampMilestoneMet, HackathonClaim, OutboxAction
+from bot.store.campaign_tables import CampaignEvent, CampaignState, CampMilestoneMet, HackathonClaim
+from bot.store.tables import OutboxAction
 from tests.payloads import comment_event, issue_event, pr_event
 from tests.test_cli_community import toml
 

@@ -15,7 +15,8 @@ from click.testing import CliRunner
 
 from bot.cli.main import main
 from bot.cli.stats import parse_since
-from bot.store.tables import BadgeAward, OutboxAction
+from bot.store.community_tables import BadgeAward
+from bot.store.tables import OutboxAction
 from tests.helpers import shared_fixture
 from tests.payloads import comment_event, issue_event, pr_event, review_comment_event, review_event
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.commands.registry import COMMAND_LIST, SLACK_LIST, markdown_table, readme_tables
-from bot.settings.commands import Role
+from bot.commands.registry import COMMAND_LIST, COMMANDS, SLACK_LIST, markdown_table, readme_tables
+from bot.settings.commands import COMMAND_NAMES, Role
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -35,3 +35,7 @@ def test_the_help_table_in_chinese_and_with_a_role_changed_by_config():
 def test_roles_are_ordered():
     assert Role.CONTRIBUTOR < Role.TRIAGER < Role.MAINTAINER
     assert Role.named("triager") is Role.TRIAGER
+
+
+def test_the_commands_config_may_name_are_the_commands_the_registry_defines():
+    assert tuple(COMMANDS) == COMMAND_NAMES

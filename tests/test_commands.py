@@ -8,7 +8,8 @@ import json
 import pytest
 
 from bot.commands.registry import COMMAND_LIST, COMMANDS
-from bot.store.tables import BadgeAward, OutboxAction
+from bot.store.community_tables import BadgeAward
+from bot.store.tables import OutboxAction
 from handlers.commands import RUNNERS
 from tests.helpers import shared_fixture
 from tests.payloads import comment_event, issue_event, pr_event

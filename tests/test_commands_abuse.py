@@ -24,7 +24,8 @@ from sqlalchemy import event
 
 from bot.outbox.dispatcher import Dispatcher, WriteRate
 from bot.platforms.registry import forge_clients
-from bot.store.tables import CommandUse, OutboxAction, ThreadClaim
+from bot.store.community_tables import ThreadClaim
+from bot.store.tables import CommandUse, OutboxAction
 from tests.helpers import Harness
 from tests.payloads import comment_event, issue_event
 from tests.test_commands import Conversation, kinds, reply_of

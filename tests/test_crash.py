@@ -14,8 +14,9 @@ import aiohttp
 import pytest
 
 from bot.app.worker_process import NICENESS as WORKER_NICENESS
+from bot.store.community_tables import Thread
 from bot.store.db import Database
-from bot.store.tables import Delivery, OutboxAction, Thread
+from bot.store.tables import Delivery, OutboxAction
 from tests.chat_servers import WEBHOOK, chat_servers
 from tests.helpers import GITHUB_SECRET, body_of, count, eventually, free_port, github_headers, wait_healthy
 from tests.payloads import issue_event

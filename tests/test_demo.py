@@ -14,8 +14,9 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
+from bot.store.community_tables import Contributor, Thread
 from bot.store.db import Database
-from bot.store.tables import Contributor, Delivery, OutboxAction, Thread
+from bot.store.tables import Delivery, OutboxAction
 from tests.helpers import count, stop
 
 

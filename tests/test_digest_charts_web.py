@@ -27,7 +27,9 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, event, update
 
 from bot.app.factory import create_app
-from bot.store.tables import Activity, CampaignEvent, DigestChart, OutboxAction
+from bot.store.campaign_tables import CampaignEvent, DigestChart
+from bot.store.community_tables import Activity
+from bot.store.tables import OutboxAction
 from bot.web.apart import NICENESS, SLOW_READS
 from bot.web.digest import KEPT_HERE_SECONDS, PRIVATE, QUEUE, DigestCharts
 from campaigns.runner import CampaignRunner

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from bot.app.factory import COBOT, create_app
 from bot.cli.main import main
-from bot.store.tables import Activity, Delivery, OutboxAction
+from bot.store.community_tables import Activity
+from bot.store.tables import Delivery, OutboxAction
 from tests.helpers import body_of, count, gitee_headers, github_headers, shared_fixture
 from tests.payloads import comment_event, issue_event
 
@@ -118,7 +119,7 @@ def test_two_replicas_holding_copies_of_each_others_events_each_count_them_once(
     import threading
 
     from bot.pipeline.dispatch import ROUTERS
-    from bot.pipeline.inbox import Pipeline
+    from bot.pipeline.processor import Pipeline
     from bot.platforms.registry import webhook_platforms
     from bot.routing.router import Router
     from tests.helpers import Harness

@@ -32,17 +32,8 @@ from bot.history.ledger import DeliveryLedger
 from bot.pipeline.dispatch import ROUTERS
 from bot.platforms.gharchive import translate
 from bot.routing.router import Router
-from bot.store.tables import (
-    Activity,
-    BadgeAward,
-    Contributor,
-    Delivery,
-    ImportState,
-    Milestone,
-    OutboxAction,
-    Repo,
-    Thread,
-)
+from bot.store.community_tables import Activity, BadgeAward, Contributor, Milestone, Repo, Thread
+from bot.store.tables import Delivery, ImportState, OutboxAction
 from tests.helpers import count, shared_fixture
 
 HOUR = ("gharchive", "2015-01-01-12.json.gz")
@@ -527,7 +518,7 @@ def test_the_command_reports_a_table(cli, hour, hour_records):
 
 def test_imported_history_cannot_be_replayed_and_says_why(make_harness):
     from bot.history.ingest import Ingest, Item
-    from bot.pipeline.inbox import NotReplayable
+    from bot.pipeline.processor import NotReplayable
     from bot.store.tables import Delivery
     from tests.payloads import issue_event
 

@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 
 from bot.settings.campaigns import HackathonSettings
+from bot.store.campaign_tables import CampaignEvent, CampaignSubmission, HackathonClaim
 from bot.store.db import Database
-from bot.store.tables import CampaignEvent, CampaignSubmission, HackathonClaim, OutboxAction
-from campaigns import hackathon
+from bot.store.tables import OutboxAction
+from campaigns import hackathon, hackathon_tasks
 from campaigns.runner import CampaignRunner, TickResult
 from campaigns.views import render_view
 from tests.helpers import Harness, shared_fixture
@@ -470,7 +471,7 @@ REPO = ("github", "acme/rocket")
     ("Fixes https://example.org/acme/rocket/issues/3", "github", []),
 ])
 def test_references(text: str, platform: str, expected: list[tuple[str, str, str]]) -> None:
-    assert hackathon.references(text, platform, "acme/rocket") == expected
+    assert hackathon_tasks.references(text, platform, "acme/rocket") == expected
 
 
 def _settings(**changes: Any) -> HackathonSettings:
@@ -486,7 +487,7 @@ def _settings(**changes: Any) -> HackathonSettings:
 ], ids=["highest label", "case", "default", "table", "table without points"])
 def test_points_of(labels: tuple[str, ...], where: tuple[str, str, str], expected: int) -> None:
     campaign = _settings(tasks=[*HACKATHON["tasks"], {"issue": "github:acme/rocket#9"}], default_points=10)
-    assert hackathon.points_of(campaign, labels, *where) == expected
+    assert hackathon_tasks.points_of(campaign, labels, *where) == expected
 
 
 def test_jobs_wake_the_scheduler_at_each_announcement_still_to_come() -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from bot.app.factory import COBOT, create_app
 from bot.pipeline.dispatch import ROUTERS
-from bot.pipeline.inbox import Pipeline
+from bot.pipeline.processor import Pipeline
 from bot.routing.router import Router
-from bot.store.tables import Activity, Delivery, HandlerRun, OutboxAction, Thread
+from bot.store.community_tables import Activity, Thread
+from bot.store.tables import Delivery, HandlerRun, OutboxAction
 from tests.chat_servers import WEBHOOK, chat_servers, start_chat_servers
 from tests.helpers import body_of, count, eventually, github_headers
 from tests.payloads import issue_event
@@ -158,7 +159,7 @@ def test_what_a_failing_handler_wrote_is_rolled_back_with_it(harness):
     while what the other handlers wrote stays."""
     from sqlalchemy import text
 
-    from bot.store.tables import Milestone
+    from bot.store.community_tables import Milestone
 
     router = Router("writer")
 

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import update
 
 from bot.app.factory import COBOT, create_app
+from bot.store.community_tables import Activity, Thread
 from bot.store.db import Database, inbox_url
-from bot.store.tables import Activity, Delivery, OutboxAction, Thread
+from bot.store.tables import Delivery, OutboxAction
 from tests.helpers import body_of, count, eventually, github_headers
 from tests.payloads import issue_event
 

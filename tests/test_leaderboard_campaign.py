@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.config import ConfigError, settings_from_mapping
+from bot.store.campaign_tables import LeaderboardEntry
 from bot.store.db import Database
-from bot.store.tables import LeaderboardEntry, OutboxAction
+from bot.store.tables import OutboxAction
 from campaigns.leaderboard import periods
 from campaigns.runner import CampaignRunner
 from tests.payloads import comment_event, issue_event, pr_event

@@ -165,7 +165,7 @@ def test_a_delivery_that_fails_for_good_is_announced_to_the_failure_channels(mak
 def test_a_push_to_a_long_branch_name_is_announced_under_a_key_that_fits(make_harness):
     """A branch name may be 250 characters: its notification's key (which names the ref) is cut to the outbox's
     column with a digest of all of it, so the row is stored on PostgreSQL too and the same push is still one."""
-    from bot.outbox.dispatcher import KEY_LENGTH
+    from bot.outbox.storing import KEY_LENGTH
 
     harness = make_harness(notify={"channels": CHANNELS, "rules": [{"events": ["push"], "channels": ["docs"]}]})
     ref = "refs/heads/" + "feature-" * 30

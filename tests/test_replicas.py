@@ -15,8 +15,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bot.store.community_tables import Thread
 from bot.store.db import Database
-from bot.store.tables import Delivery, OutboxAction, Thread
+from bot.store.tables import Delivery, OutboxAction
 from tests.chat_servers import WEBHOOK, chat_servers
 from tests.forge_server import GITHUB, forge_server
 from tests.helpers import GITHUB_SECRET, body_of, count, eventually, free_port, github_headers, wait_healthy

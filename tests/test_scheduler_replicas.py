@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.store.campaign_tables import CampaignEvent
 from bot.store.db import Database
-from bot.store.tables import CampaignEvent, OutboxAction
+from bot.store.tables import OutboxAction
 from tests.chat_servers import WEBHOOK, chat_servers
 from tests.helpers import GITHUB_SECRET, count, eventually, free_port, wait_healthy
 

@@ -16,7 +16,8 @@ from aiohttp.test_utils import TestServer
 
 from bot.app.factory import create_app
 from bot.commands.registry import SLACK_LIST
-from bot.store.tables import BadgeAward, OutboxAction
+from bot.store.community_tables import BadgeAward
+from bot.store.tables import OutboxAction
 from tests.payloads import issue_event, pr_event
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.store.tables import Activity, Contributor, Delivery, Repo, Thread
+from bot.store.community_tables import Activity, Contributor, Repo, Thread
+from bot.store.tables import Delivery
 from tests.payloads import comment_event, issue_event, pr_event, review_comment_event, review_event
 
 T0 = "2026-11-01T10:00:00Z"

@@ -15,9 +15,9 @@ from sqlalchemy import Connection, func, select
 
 from bot.app.worker_process import NICENESS as INBOX_WORKER_NICENESS
 from bot.config import Settings
-from bot.store.tables import Repo
+from bot.store.community_tables import Repo
 from bot.web.apart import NICENESS, SLOW_READS, SlowReads, shareable
-from bot.web.api import Dashboard
+from bot.web.dashboard import Dashboard
 from tests.helpers import eventually, free_port, wait_healthy
 from tests.test_crash import start_server
 

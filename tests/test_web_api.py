@@ -17,15 +17,10 @@ from jsonschema import Draft202012Validator
 from sqlalchemy import select
 
 from bot.app.factory import create_app
-from bot.store.tables import (
-    Activity,
-    BadgeAward,
-    CampaignState,
-    Delivery,
-    OutboxAction,
-    Thread,
-)
-from bot.web.api import DASHBOARD
+from bot.store.campaign_tables import CampaignState
+from bot.store.community_tables import Activity, BadgeAward, Thread
+from bot.store.tables import Delivery, OutboxAction
+from bot.web.dashboard import DASHBOARD
 from bot.web.openapi import document
 from campaigns.runner import CampaignRunner
 from campaigns.views import campaign_views

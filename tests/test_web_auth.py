@@ -15,7 +15,8 @@ from itsdangerous import URLSafeTimedSerializer
 
 from bot.app.factory import create_app
 from bot.config import ConfigError, settings_from_mapping
-from bot.web.auth import COOKIE, csrf_token, current_session, maintainer_action, may_read, reader, require_login
+from bot.web.access import COOKIE
+from bot.web.auth import csrf_token, current_session, maintainer_action, may_read, reader, require_login
 
 TOKEN = "correct-horse-battery-staple-42"
 OTHER_TOKEN = "another-token-after-the-leak-7"

@@ -29,7 +29,8 @@ from hypothesis import strategies as st
 from bot.app.factory import create_app
 from bot.clock import FakeClock
 from bot.config import settings_from_mapping
-from bot.store.tables import Delivery, Thread
+from bot.store.community_tables import Thread
+from bot.store.tables import Delivery
 from tests.helpers import GITEE_SECRET, GITHUB_SECRET, Harness
 from tests.test_web_pages import TOKEN, World, fill, sections
 from tests.test_web_redirects import ELSEWHERE

@@ -149,7 +149,7 @@ async def test_wrong_tokens_from_many_addresses_lock_no_maintainer_out(client, c
 
 
 def test_addresses_are_counted_by_host_and_ipv6_by_its_64():
-    from bot.web.throttle import client_key
+    from bot.peers import client_key
 
     assert client_key("203.0.113.7") == "203.0.113.7"
     assert client_key("2001:db8:1:2:aaaa::1") == client_key("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"

@@ -19,7 +19,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from bot.app.factory import create_app
-from bot.store.tables import Activity, BadgeAward, CampaignState, Delivery, OutboxAction, Thread
+from bot.store.campaign_tables import CampaignState
+from bot.store.community_tables import Activity, BadgeAward, Thread
+from bot.store.tables import Delivery, OutboxAction
 from bot.web.charts import activity_chart, step_for
 from bot.web.i18n import TEXTS, Texts
 from campaigns.runner import CampaignRunner

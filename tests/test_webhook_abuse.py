@@ -20,7 +20,8 @@ from sqlalchemy.engine import Engine
 
 from bot.app.factory import COBOT, create_app
 from bot.platforms.gitee import signature as gitee_signature
-from bot.store.tables import Delivery, Thread, WebhookNonce
+from bot.store.community_tables import Thread
+from bot.store.tables import Delivery, WebhookNonce
 from tests.helpers import (
     GITEE_SECRET,
     body_of,

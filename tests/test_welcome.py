@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from bot.store.tables import Milestone, OutboxAction
+from bot.store.community_tables import Milestone
+from bot.store.tables import OutboxAction
 from tests.helpers import shared_fixture
 from tests.payloads import issue_event, pr_event
 

@@ -17,7 +17,8 @@ from bot.app.worker_process import WorkerProcess
 from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.notifiers.registry import check_channel_urls
-from bot.pipeline.inbox import InboxWriter, Pipeline
+from bot.pipeline.inbox import InboxWriter
+from bot.pipeline.processor import Pipeline
 from bot.platforms.base import WebhookPlatform
 from bot.platforms.registry import webhook_platforms
 from bot.store.db import Database, inbox_url
@@ -129,8 +130,13 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, run_workers: 
     app.add_routes([endpoint("github"), endpoint("gitee"), web.get("/healthz", healthz), slack,
                     *digest_routes(settings, db, clock)])
     app.add_routes(badge_routes(settings, db))
-    app.add_routes(dashboard_routes(app, cobot))
-    app.add_routes(page_routes(app, cobot))
+
+    def wake_outbox() -> None:  # after a retry from the dashboard, to send it at once
+        if isinstance(cobot.worker, Processing):
+            cobot.worker.dispatcher.wake()
+
+    app.add_routes(dashboard_routes(app, settings, db, clock, cobot.pipeline, wake_outbox))
+    app.add_routes(page_routes(app, settings))
     return app
 
 

@@ -15,8 +15,9 @@ from bot.notifiers.limits import ChannelLimits
 from bot.notifiers.registry import build_notifiers
 from bot.notifiers.urls import outbound_session
 from bot.outbox.dispatcher import Dispatcher, WriteRate
-from bot.pipeline.inbox import Pipeline, Worker
+from bot.pipeline.processor import Pipeline
 from bot.pipeline.scheduler import Scheduler
+from bot.pipeline.worker import Worker
 from bot.platforms.registry import forge_clients, webhook_platforms
 from bot.store.db import Database
 from bot.store.writing import WritingFlag

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from bot.config import ServerSettings
-from bot.web.throttle import client_key
+from bot.peers import client_key
 
 log = logging.getLogger("cobot.serving")
 _REFUSAL_BODY = b'{"error": "too many open connections; try again shortly"}'

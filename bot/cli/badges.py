@@ -14,7 +14,8 @@ from rich.markup import escape
 from rich.table import Column, Table
 from sqlalchemy import Connection, func, select
 
-from bot.badges.rules import BADGE_AWARD, Award, UnknownBadge, assertion_url, criteria, grant, recompute, withdraw
+from bot.badges.awards import BADGE_AWARD, Award, assertion_url, grant, recompute, withdraw
+from bot.badges.rules import UnknownBadge, criteria
 from bot.cli.common import config_option, iso, open_database, settings_or_exit
 from bot.cli.stats import echo_json, person_json, person_label, shown_time
 from bot.clock import system_clock

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from bot.cli.common import config_option, open_database, settings_or_exit
 from bot.clock import system_clock
-from bot.outbox.dispatcher import describe
+from bot.outbox.storing import describe
 from campaigns.camp import UnknownParticipant
 from campaigns.runner import CampaignRunner, TickResult, UnknownCampaign
 from campaigns.views import campaign_views, render_view

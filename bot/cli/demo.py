@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import secrets
 import socket
 import sys
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
+import click
 from aiohttp import web
 from rich.console import Console
 from rich.markup import escape
@@ -23,13 +25,15 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from bot.app.factory import COBOT, create_app
+from bot.cli.common import setup_logging
 from bot.config import Settings, settings_from_mapping
 from bot.demo.stream import DEMO_CONFIG, DemoDelivery, demo_deliveries
-from bot.outbox.dispatcher import describe
+from bot.outbox.storing import describe
 from bot.platforms.gitee import signature as gitee_signature
 from bot.platforms.github import sign as github_sign
+from bot.store.community_tables import Contributor, Milestone, Thread
 from bot.store.db import Database, inbox_url
-from bot.store.tables import Contributor, Delivery, Milestone, OutboxAction, Thread
+from bot.store.tables import Delivery, OutboxAction
 
 
 def demo_settings(db_path: Path, host: str, port: int) -> Settings:
@@ -203,3 +207,18 @@ def run_demo(db_path: str, host: str, port: int, serve_on: bool, console: Consol
         asyncio.run(_demo(Path(db_path).resolve(), host, port, serve_on, console))
     except KeyboardInterrupt:
         console.print("stopped")
+
+
+@click.command()
+@click.option("--db", "db_path", default="cobot-demo.db", show_default=True, type=click.Path(dir_okay=False),
+              help="SQLite file to create afresh for the demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8080, show_default=True, help="port (0 picks a free one)")
+@click.option("--exit", "exit_after", is_flag=True, help="stop after the demo stream instead of serving on")
+def demo(db_path: str, host: str, port: int, exit_after: bool) -> None:
+    """Start cobot on a fresh SQLite file and send it a small community's signed webhook stream."""
+    setup_logging()
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("cobot.outbox").setLevel(logging.WARNING)
+    logging.getLogger("cobot.webhooks").setLevel(logging.ERROR)
+    run_demo(db_path, host, port, serve_on=not exit_after, console=Console())

@@ -5,37 +5,21 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from typing import Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
-from bot.cli.common import config_option, iso, open_database, settings_or_exit
+from bot.cli.common import config_option, open_database, settings_or_exit
 from bot.clock import system_clock
 from bot.config import Settings
 from bot.messages.render import render
 from bot.notifiers.base import Notification, PermanentFailure, RetryLater, mask
 from bot.notifiers.registry import build_notifier, channel_secrets
 from bot.notifiers.urls import RefusedURL, check_url_async, outbound_session
-from bot.store.tables import OutboxAction
-
-OUTBOX_STATUSES = ("pending", "done", "dry_run", "failed")
-
-
-def action_row(action: OutboxAction, secrets: list[str]) -> dict[str, Any]:
-    def shown(value: str | None) -> str | None:
-        return mask(value, *secrets) if value else value
-
-    where = action.channel if action.kind == "notify" else f"{action.platform} {action.repo}#{action.number}"
-    return {
-        "id": action.id, "kind": action.kind, "where": where, "channel": action.channel,
-        "platform": action.platform, "repo": action.repo, "number": action.number, "status": action.status,
-        "attempts": action.attempts, "key": action.key, "result": shown(action.result),
-        "error": shown(action.last_error), "delivery_id": action.delivery_id, "created_at": iso(action.created_at),
-        "next_attempt_at": iso(action.next_attempt_at), "done_at": iso(action.done_at),
-    }
+from bot.outbox.rows import action_row
+from bot.store.tables import OUTBOX_STATUSES, OutboxAction
 
 
 @click.group(invoke_without_command=True)

@@ -20,9 +20,10 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, select
 
+from bot.store.community_tables import Thread, ThreadClaim
 from bot.store.db import dialect_insert
-from bot.store.records import StoredThread
-from bot.store.tables import OutboxAction, Thread, ThreadClaim
+from bot.store.tables import OutboxAction
+from bot.store.threads import StoredThread
 
 CLAIM = ThreadClaim.__table__  # type: ignore[attr-defined]
 THREAD = Thread.__table__  # type: ignore[attr-defined]

@@ -27,7 +27,8 @@ import numpy as np
 from scipy import sparse
 from sqlalchemy import ColumnElement, Connection, and_, case, func, literal, or_, select
 
-from bot.store.tables import Activity, Contributor, Thread
+from bot.community.kinds import CONTRIBUTION_KINDS
+from bot.store.community_tables import Activity, Contributor, Thread
 
 ACTIVITY = Activity.__table__  # type: ignore[attr-defined]
 THREAD = Thread.__table__  # type: ignore[attr-defined]
@@ -303,15 +304,9 @@ def _resolutions(conn: Connection, since: datetime, until: datetime, repo: RepoK
     return issues, prs, merged
 
 
-def _contribution_kinds() -> tuple[str, ...]:
-    from bot.community.people import CONTRIBUTION_KINDS  # bot.community.people imports this module
-
-    return CONTRIBUTION_KINDS
-
-
 def _contributor_flows(conn: Connection, since: datetime, until: datetime, repo: RepoKey | None) -> dict[str, int]:
     """New, returning, drive-by and inactive contributors, and the absence factor, for `health`."""
-    kinds = _contribution_kinds()
+    kinds = CONTRIBUTION_KINDS
 
     def contributions(table: Any) -> list[ColumnElement[bool]]:
         return [table.c.is_bot.is_(False), table.c.kind.in_(kinds), *_in(table, repo)]

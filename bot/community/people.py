@@ -10,20 +10,16 @@ from urllib.parse import quote
 
 from sqlalchemy import Connection, func, select
 
+from bot.community.kinds import CONTRIBUTION_KINDS, TOTAL_KINDS
 from bot.community.metrics import activity, human_author, ranking
 from bot.config import Settings
-from bot.store.tables import Activity, BadgeAward, Contributor, Thread
+from bot.store.community_tables import Activity, BadgeAward, Contributor, Thread
 
 ACTIVITY = Activity.__table__  # type: ignore[attr-defined]
 THREAD = Thread.__table__  # type: ignore[attr-defined]
 CONTRIBUTOR = Contributor.__table__  # type: ignore[attr-defined]
 BADGE_AWARD = BadgeAward.__table__  # type: ignore[attr-defined]
 
-# What makes someone a contributor (a star or a fork does not; nor does merging someone else's PR).
-CONTRIBUTION_KINDS = ("issue.opened", "pr.opened", "comment.created", "comment.diff", "comment.review",
-                      "review.submitted", "push")
-TOTAL_KINDS = {"issue.opened": "issues_opened", "pr.opened": "prs_opened", "review.submitted": "reviews",
-               "comment.created": "comments"}
 
 
 def profile_path(person_id: str) -> str:

@@ -37,8 +37,8 @@ from bot.pipeline.dispatch import ROUTERS
 from bot.platforms.base import parse_time
 from bot.platforms.history_reading import Cursor, HistoryReader, Page, later_of, place
 from bot.routing.router import Router
+from bot.store.community_tables import Thread as ThreadRow
 from bot.store.db import Database, dialect_insert
-from bot.store.tables import Thread as ThreadRow
 
 THREAD = ThreadRow.__table__  # type: ignore[attr-defined]
 BACKFILL_EVENT = "backfill"  # the deliveries' event: what no platform translates

@@ -43,10 +43,11 @@ from bot.history.ledger import DeliveryLedger, Ledger, chunks
 from bot.pipeline.dispatch import ROUTERS
 from bot.routing.context import HandlerContext
 from bot.routing.router import Route, Router
+from bot.store.book import Book
+from bot.store.community_tables import Activity
 from bot.store.db import Database, dialect_insert
 from bot.store.deferred import Deferred
-from bot.store.records import Book
-from bot.store.tables import Activity, Delivery, ImportState
+from bot.store.tables import Delivery, ImportState
 from handlers.tracking import activity_kind
 
 log = logging.getLogger("cobot.history")

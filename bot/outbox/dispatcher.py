@@ -1,6 +1,7 @@
-"""The outbox: actions stored with the state change that caused them, performed later by the dispatcher.
+"""The outbox's dispatcher: it performs the actions bot.outbox.storing stored with the state change that caused
+them.
 
-Each action has an idempotency key (a decision reached twice is stored once). The dispatcher claims due actions
+The dispatcher claims due actions
 with a lease, performs them with a per-installation write rate, retries with backoff (honouring the forge's
 Retry-After and rate-limit answers), and marks each comment with a hidden marker so that a retry after a lost
 answer finds the comment instead of posting it twice. Without a token for a forge it performs a dry run: it logs
@@ -10,16 +11,14 @@ what it would have done and records that.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import Executor
-from datetime import datetime, timedelta
-from functools import cache
+from datetime import timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Executable, bindparam, select
+from sqlalchemy import bindparam, select
 
 from bot.background import BackgroundLoop
 from bot.clock import Clock
@@ -28,10 +27,10 @@ from bot.events import Action
 from bot.messages.render import marker
 from bot.notifiers.base import Notification, Notifier
 from bot.notifiers.limits import ChannelLimits
-from bot.notifiers.routing import route_notification
+from bot.outbox.storing import describe, store_actions
 from bot.platforms.actions import ForgeClient, PermanentFailure, RetryLater
 from bot.settings.notify import NotifySettings
-from bot.store.db import Database, dialect_insert
+from bot.store.db import Database
 from bot.store.deferred import Deferred
 from bot.store.tables import OutboxAction
 
@@ -42,43 +41,6 @@ OUTBOX = OutboxAction.__table__  # type: ignore[attr-defined]
 SAVE_RESULT = OUTBOX.update().where(OUTBOX.c.id == bindparam("action_id")).values(
     **{name: bindparam(name) for name in ("status", "result", "last_error", "done_at", "next_attempt_at",
                                            "attempts")})
-
-
-@cache
-def _insert_action(dialect: str) -> Executable:
-    columns = ("key", "kind", "platform", "repo", "number", "channel", "payload", "delivery_id", "created_at")
-    return (dialect_insert(dialect)(OUTBOX).values(**{c: bindparam(c) for c in columns}, status="pending",
-                                                   attempts=0, next_attempt_at=bindparam("created_at"))
-            .on_conflict_do_nothing())
-
-
-KEY_LENGTH = 200  # the outbox's key column
-
-
-def fitting_key(key: str) -> str:
-    """`key` when it fits its column; else its start and a digest of all of it (the same key always gives the same
-    one, so a decision reached again is still recognised). A key holds repo names, channel names and refs a forge
-    lets grow long: on PostgreSQL an over-long one would fail the row, and with it the delivery's handlers."""
-    if len(key) <= KEY_LENGTH:
-        return key
-    return f"{key[:KEY_LENGTH - 42]}#{hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()[:41]}"
-
-
-def store_actions(later: Deferred, actions: Iterable[Action], delivery_id: int | None, now: datetime,
-                  notify: NotifySettings, language: str) -> int:
-    """Store actions with the transaction that decided them (an action decided before is not stored again).
-    A notification becomes one row per channel its rules route it to (`language`: the community's)."""
-    count = 0
-    for decided in actions:
-        routed = ([decided] if decided.kind != "notify" or decided.channel
-                  else route_notification(decided, notify, language))
-        for action in routed:
-            later.add(_insert_action(later.dialect), {
-                "key": fitting_key(action.key), "kind": action.kind, "platform": action.platform, "repo": action.repo,
-                "number": action.number, "channel": action.channel, "payload": action.payload(),
-                "delivery_id": delivery_id, "created_at": now})
-            count += 1
-    return count
 
 
 class WriteRate:
@@ -101,23 +63,6 @@ class WriteRate:
                 await self._sleep(due - now)
                 now = self._monotonic()
             self._next[key] = max(now, due) + self._interval.get(key, 1.0)
-
-
-def describe(row: OutboxAction | Action) -> str:
-    """An action in a line: what it does, where (a stored row, or an action not stored yet)."""
-    payload = row.payload if isinstance(row, OutboxAction) else row.payload()
-    where = f"{row.platform} {row.repo}#{row.number}"
-    if row.kind == "comment":
-        return f"comment on {where}: {payload.get('body', '')[:200]!r}"
-    if row.kind == "label":
-        return f"add labels {', '.join(payload.get('labels', []))} to {where}"
-    if row.kind == "unlabel":
-        return f"remove labels {', '.join(payload.get('labels', []))} from {where}"
-    if row.kind in ("assign", "unassign"):
-        return f"{row.kind} {', '.join('@' + login for login in payload.get('logins', []))} on {where}"
-    if row.kind in ("close", "reopen"):
-        return f"{row.kind} {where}"
-    return f"notify {row.channel} [{payload.get('topic')}] {payload.get('title')}"
 
 
 def failure_notice(row: OutboxAction, error: str) -> list[Action]:

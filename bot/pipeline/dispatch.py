@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.events import Event
 from bot.routing.router import Route, Router
-from campaigns import camp, hackathon
+from campaigns import camp, hackathon_submissions
 from handlers import badges, commands, notify, tracking, welcome
 
 # Order matters: tracking records state first, so later handlers see this event's thread and contributor.
@@ -12,7 +12,7 @@ ROUTERS: tuple[Router, ...] = (
     tracking.router,
     welcome.router,
     commands.router,
-    hackathon.router,  # submissions and their points
+    hackathon_submissions.router,  # submissions and their points
     camp.router,
     badges.router,  # badges earned by their rules (after campaigns: a hackathon task scored)
     notify.router,

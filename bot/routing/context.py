@@ -15,9 +15,10 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.messages.render import render_message
 from bot.platforms.actions import ForgeRoles
+from bot.store.book import Book
 from bot.store.db import Database
 from bot.store.deferred import Deferred
-from bot.store.records import Book, StoredThread
+from bot.store.threads import StoredThread
 
 
 @dataclass

@@ -1,4 +1,10 @@
-"""SQLModel tables. Datetimes are timezone-aware UTC (SQLModel's UTCDateTime; SQLite keeps them as text)."""
+"""SQLModel tables of the service's own records: deliveries as received and processed (and what dedupes them), the
+outbox, imports' progress, dashboard sessions, and the caches and per-person bounds of commands and notifications.
+Datetimes are timezone-aware UTC (SQLModel's UTCDateTime; SQLite keeps them as text).
+
+The community's tables are in bot.store.community_tables, the campaigns' in bot.store.campaign_tables; importing
+this module registers them all on SQLModel.metadata (bot/store/migrations/env.py and tests/conftest.py rely on it).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,28 @@ from datetime import datetime
 from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from bot.store.campaign_tables import (  # noqa: F401  (registered on SQLModel.metadata with this module's tables)
+    CampaignEvent,
+    CampaignState,
+    CampaignSubmission,
+    CampMilestoneMet,
+    CampParticipant,
+    DigestChart,
+    HackathonClaim,
+    LeaderboardEntry,
+)
+from bot.store.community_tables import (  # noqa: F401  (registered on SQLModel.metadata with this module's tables)
+    Activity,
+    BadgeAward,
+    Contributor,
+    Milestone,
+    Repo,
+    Thread,
+    ThreadClaim,
+)
+
 DELIVERY_STATUSES = ("received", "processed", "ignored", "failed", "rejected")
+OUTBOX_STATUSES = ("pending", "done", "dry_run", "failed")
 
 
 class Delivery(SQLModel, table=True):
@@ -43,104 +70,6 @@ class HandlerRun(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     delivery_id: int = Field(index=True)
     handler: str = Field(max_length=64)
-
-
-class Contributor(SQLModel, table=True):
-    __tablename__ = "contributor"
-    __table_args__ = (UniqueConstraint("platform", "login", name="uq_contributor_login"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    platform: str = Field(max_length=16)
-    login: str = Field(max_length=128)
-    platform_user_id: str | None = Field(default=None, max_length=64)
-    name: str | None = Field(default=None, max_length=256)
-    person: str = Field(max_length=200, index=True)
-    is_bot: bool = False
-    first_seen_at: datetime
-    last_seen_at: datetime
-
-
-class Repo(SQLModel, table=True):
-    __tablename__ = "repo"
-    __table_args__ = (UniqueConstraint("platform", "full_name", name="uq_repo_name"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    platform: str = Field(max_length=16)
-    full_name: str = Field(max_length=256)
-    url: str | None = Field(default=None, max_length=512)
-    first_seen_at: datetime
-    last_activity_at: datetime
-
-
-class Thread(SQLModel, table=True):
-    """An issue or a pull request, converged from however its deliveries arrived."""
-
-    __tablename__ = "thread"
-    __table_args__ = (
-        UniqueConstraint("platform", "repo", "is_pr", "number", name="uq_thread"),
-        Index("ix_thread_author", "platform", "author"),
-        Index("ix_thread_created", "created_at"),  # the metrics' windows (bot.community.metrics)
-        Index("ix_thread_closed", "closed_at"),
-        Index("ix_thread_merged", "merged_at"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    platform: str = Field(max_length=16)
-    repo: str = Field(max_length=256)
-    number: str = Field(max_length=32)
-    is_pr: bool
-    title: str = Field(default="", sa_column=Column(Text, nullable=False))
-    author: str = Field(max_length=128)
-    author_person: str = Field(max_length=200, index=True)
-    state: str = Field(max_length=16)
-    state_at: datetime
-    snapshot_at: datetime
-    labels: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    assignees: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    url: str | None = Field(default=None, max_length=512)
-    created_at: datetime
-    closed_at: datetime | None = None
-    merged_at: datetime | None = None
-    first_response_at: datetime | None = None
-    first_responder: str | None = Field(default=None, max_length=128)
-
-
-class Activity(SQLModel, table=True):
-    """The activity log: one row per event that happened, whoever did it."""
-
-    __tablename__ = "activity"
-    __table_args__ = (
-        UniqueConstraint("delivery_id", "kind", name="uq_activity_delivery_kind"),
-        Index("ix_activity_time", "occurred_at"),
-        Index("ix_activity_person", "person", "occurred_at"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    delivery_id: int | None = None
-    platform: str = Field(max_length=16)
-    repo: str = Field(max_length=256)
-    kind: str = Field(max_length=32)
-    actor: str = Field(max_length=128)
-    person: str = Field(max_length=200)
-    is_bot: bool = False
-    number: str | None = Field(default=None, max_length=32)
-    occurred_at: datetime
-
-
-class Milestone(SQLModel, table=True):
-    """A contributor's first issue / first PR / first merge in a scope: reached once, ever."""
-
-    __tablename__ = "milestone"
-    __table_args__ = (UniqueConstraint("person", "scope", "kind", name="uq_milestone"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    person: str = Field(max_length=200)
-    scope: str = Field(max_length=300)
-    kind: str = Field(max_length=32)
-    platform: str = Field(max_length=16)
-    repo: str = Field(max_length=256)
-    number: str = Field(max_length=32)
-    reached_at: datetime
 
 
 class OutboxAction(SQLModel, table=True):
@@ -183,137 +112,6 @@ class ForgeRole(SQLModel, table=True):
     login: str = Field(max_length=128)  # lower case
     role: str = Field(max_length=16)  # contributor, triager, maintainer
     checked_at: datetime
-
-
-class BadgeAward(SQLModel, table=True):
-    """A badge a person holds: awarded once, by a maintainer (a command, Slack, the CLI) or by a rule."""
-
-    __tablename__ = "badge_award"
-    __table_args__ = (UniqueConstraint("person", "badge", name="uq_badge_award"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    badge: str = Field(max_length=64)
-    person: str = Field(max_length=200, index=True)
-    login: str = Field(max_length=128)  # the account it was awarded to
-    platform: str | None = Field(default=None, max_length=16)
-    awarded_by: str = Field(max_length=200)  # who: "github:mei-lin", "slack:U024BE7LH", "cli"
-    reason: str | None = Field(default=None, sa_column=Column(Text))
-    repo: str | None = Field(default=None, max_length=256)  # where it was earned or announced
-    number: str | None = Field(default=None, max_length=32)
-    awarded_at: datetime
-    uid: str | None = Field(default=None, max_length=64, unique=True)  # the Open Badges assertion's address
-    revoked_at: datetime | None = None
-    revocation_reason: str | None = Field(default=None, sa_column=Column(Text))
-
-
-class CampaignState(SQLModel, table=True):
-    """What an operator changed of a campaign's window: started early, closed early (`cobot campaign`)."""
-
-    __tablename__ = "campaign_state"
-
-    id: int | None = Field(default=None, primary_key=True)
-    campaign: str = Field(max_length=64, unique=True)
-    started_at: datetime | None = None
-    closed_at: datetime | None = None
-
-
-class CampaignEvent(SQLModel, table=True):
-    """The ledger of what a campaign did once: an announcement, a reminder, a nudge, a graduation, a post."""
-
-    __tablename__ = "campaign_event"
-    __table_args__ = (UniqueConstraint("campaign", "key", name="uq_campaign_event"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    campaign: str = Field(max_length=64)
-    key: str = Field(max_length=200)
-    at: datetime
-    detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-
-
-class HackathonClaim(SQLModel, table=True):
-    """A task claimed by a person, until it is released (given back, expired, submitted or the hackathon ends)."""
-
-    __tablename__ = "hackathon_claim"
-    __table_args__ = (
-        Index("ix_hackathon_claim_task", "campaign", "platform", "repo", "number"),
-        Index("ix_hackathon_claim_person", "campaign", "person"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    campaign: str = Field(max_length=64)
-    platform: str = Field(max_length=16)
-    repo: str = Field(max_length=256)
-    number: str = Field(max_length=32)
-    person: str = Field(max_length=200)
-    login: str = Field(max_length=128)
-    claimed_at: datetime
-    expires_at: datetime
-    reminded_at: datetime | None = None
-    released_at: datetime | None = None
-    release_reason: str | None = Field(default=None, max_length=32)  # unclaimed, expired, submitted, ended
-
-
-class CampaignSubmission(SQLModel, table=True):
-    """A pull request that references a hackathon task, and the points its merge earned."""
-
-    __tablename__ = "campaign_submission"
-    __table_args__ = (UniqueConstraint("campaign", "task_platform", "task_repo", "task_number", "pr_repo",
-                                       "pr_number", name="uq_campaign_submission"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    campaign: str = Field(max_length=64, index=True)
-    task_platform: str = Field(max_length=16)
-    task_repo: str = Field(max_length=256)
-    task_number: str = Field(max_length=32)
-    pr_repo: str = Field(max_length=256)
-    pr_number: str = Field(max_length=32)
-    person: str = Field(max_length=200)
-    login: str = Field(max_length=128)
-    submitted_at: datetime
-    merged_at: datetime | None = None
-    points: int = 0
-    status: str = Field(default="submitted", max_length=16)  # submitted, scored, late, closed
-
-
-class CampParticipant(SQLModel, table=True):
-    __tablename__ = "camp_participant"
-    __table_args__ = (UniqueConstraint("campaign", "person", name="uq_camp_participant"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    campaign: str = Field(max_length=64, index=True)
-    person: str = Field(max_length=200)
-    platform: str = Field(max_length=16)
-    login: str = Field(max_length=128)
-    status: str = Field(max_length=16)  # enrolled, waiting, left, graduated
-    joined_at: datetime
-    graduated_at: datetime | None = None
-    source: str = Field(default="config", max_length=16)  # config, command
-
-
-class CampMilestoneMet(SQLModel, table=True):
-    __tablename__ = "camp_milestone_met"
-    __table_args__ = (UniqueConstraint("campaign", "person", "milestone", name="uq_camp_milestone_met"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    campaign: str = Field(max_length=64)
-    person: str = Field(max_length=200)
-    milestone: str = Field(max_length=64)
-    met_at: datetime
-
-
-class LeaderboardEntry(SQLModel, table=True):
-    """One line of a posted leaderboard: who ranked where in which period (the next post shows the change)."""
-
-    __tablename__ = "leaderboard_entry"
-    __table_args__ = (UniqueConstraint("campaign", "period", "person", name="uq_leaderboard_entry"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    campaign: str = Field(max_length=64)
-    period: str = Field(max_length=32)
-    person: str = Field(max_length=200)
-    rank: int
-    score: float
-    posted_at: datetime
 
 
 class ImportState(SQLModel, table=True):
@@ -394,34 +192,3 @@ class NotifyUse(SQLModel, table=True):
     person: str = Field(max_length=200)
     outcome: str = Field(max_length=16)  # announced, held, notice (held, and said so)
     decided_at: datetime
-
-
-class ThreadClaim(SQLModel, table=True):
-    """Who took an issue with `/claim` (outside hackathons): one holder per issue, recorded with the decision to
-    assign them, so that a second `/claim` before the forge reports the assignment finds it taken."""
-
-    __tablename__ = "thread_claim"
-    __table_args__ = (Index("ix_thread_claim_person", "person"),)
-
-    platform: str = Field(primary_key=True, max_length=16)
-    repo: str = Field(primary_key=True, max_length=256)
-    number: str = Field(primary_key=True, max_length=32)
-    person: str = Field(max_length=200)
-    login: str = Field(max_length=128)
-    claimed_at: datetime
-    action_key: str | None = Field(default=None, max_length=200)  # the outbox's assign action
-
-
-class DigestChart(SQLModel, table=True):
-    """A digest week's chart, drawn once (when the digest is sent, or when first asked for) and kept: every replica
-    and restart serves the same picture, and a week that is over is never drawn again. `key` is the unguessable
-    part of its address in the digest's messages (see campaigns.digest_chart)."""
-
-    __tablename__ = "digest_chart"
-
-    campaign: str = Field(primary_key=True, max_length=64)
-    week: str = Field(primary_key=True, max_length=8)  # 2026-W47
-    language: str = Field(primary_key=True, max_length=8)
-    key: str = Field(max_length=32)
-    png: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    drawn_at: datetime

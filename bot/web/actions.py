@@ -9,12 +9,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.badges.rules import BADGE_AWARD, UnknownBadge, assertion_url, grant
+from bot.badges.awards import BADGE_AWARD, assertion_url, grant
+from bot.badges.rules import UnknownBadge
 from bot.clock import Clock
 from bot.community.people import UnknownPerson, people
 from bot.config import Settings
-from bot.outbox.dispatcher import describe
-from bot.pipeline.inbox import Pipeline
+from bot.outbox.storing import describe
+from bot.pipeline.processor import Pipeline
 from bot.store.db import Database
 from bot.store.tables import OutboxAction
 from bot.web.apart import SLOW_READS

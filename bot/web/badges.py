@@ -32,20 +32,16 @@ from aiohttp import web
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from sqlalchemy import Connection, Row, select
 
-from bot.badges.rules import (
-    BADGE_AWARD,
-    THREAD,
-    Badge,
-    BadgeSettings,
-    assertion_path,
-    criteria,
-    profile_url,
-)
+from bot.badges.awards import BADGE_AWARD, assertion_path, profile_url
+from bot.badges.rules import criteria
 from bot.community import people as community
 from bot.config import Settings
 from bot.messages.render import LANGUAGES
+from bot.settings.badges import Badge, BadgeSettings
+from bot.store.community_tables import Thread
 from bot.store.db import Database
 
+THREAD = Thread.__table__  # type: ignore[attr-defined]
 OB_CONTEXT = "https://w3id.org/openbadges/v2"
 LD_JSON = "application/ld+json"
 SVG = "image/svg+xml"

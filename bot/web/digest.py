@@ -37,8 +37,9 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.settings.campaigns import DigestSettings
 from bot.store.db import Database
+from bot.web.access import ACCESS
 from bot.web.apart import SLOW_READS, shareable
-from bot.web.auth import ACCESS, readable
+from bot.web.auth import readable
 from bot.web.cache import Memo
 from campaigns.base import Period
 from campaigns.digest_chart import (

@@ -17,7 +17,8 @@ import logging
 from aiohttp import web
 
 from bot.config import Settings
-from bot.web.auth import guard_of, loopback
+from bot.web.access import loopback
+from bot.web.auth import guard_of
 from bot.web.badges import base_url
 
 SIGNED = ("/webhooks/", "/slack/")

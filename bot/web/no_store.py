@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web.auth import Handler
+from bot.web.errors import Handler
 
 PRIVATE_PATHS = ("/api/", "/login", "/logout")
 WEBHOOKS = "/webhooks/"

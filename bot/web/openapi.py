@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any, get_args
 
-from bot.cli.notify import OUTBOX_STATUSES
 from bot.config import Settings
 from bot.events import ActionKind
-from bot.store.tables import DELIVERY_STATUSES
-from bot.web import api, auth, data
+from bot.store.tables import DELIVERY_STATUSES, OUTBOX_STATUSES
+from bot.web import auth, data, params
+from bot.web.access import COOKIE
 from campaigns.digest import CHART_GROUPS
 
 Schema = dict[str, Any]
@@ -25,7 +25,7 @@ MOMENT: Schema = {"type": "string", "format": "date-time"}
 DAY: Schema = {"type": "string", "format": "date"}
 STATUS: Schema = {"type": "string", "enum": ["scheduled", "running", "ended"]}
 KINDS = ("hackathon", "training_camp", "leaderboard", "digest")
-LANGUAGE: Schema = {"type": "string", "enum": list(api.LANGUAGES)}
+LANGUAGE: Schema = {"type": "string", "enum": list(params.LANGUAGES)}
 
 
 def nullable(schema: Schema) -> Schema:
@@ -216,9 +216,9 @@ def schemas() -> dict[str, Schema]:
             "kind": enum(get_args(ActionKind)), "key": STRING, "channel": nullable(STRING),
             "platform": nullable(STRING), "repo": nullable(STRING), "number": nullable(STRING),
             "description": STRING}))}),
-        "AwardRequest": closed({"badge": {**STRING, "minLength": 1, "maxLength": api.MAX_TEXT},
-                                "user": {**STRING, "minLength": 1, "maxLength": api.MAX_TEXT},
-                                "reason": nullable({**STRING, "minLength": 1, "maxLength": api.MAX_TEXT})},
+        "AwardRequest": closed({"badge": {**STRING, "minLength": 1, "maxLength": params.MAX_TEXT},
+                                "user": {**STRING, "minLength": 1, "maxLength": params.MAX_TEXT},
+                                "reason": nullable({**STRING, "minLength": 1, "maxLength": params.MAX_TEXT})},
                                optional=("reason",)),
         "CloseRequest": closed({"dry_run": BOOLEAN}, optional=("dry_run",)),
         "Revoked": closed({"revoked": INTEGER}),
@@ -258,14 +258,14 @@ def _path(name: str, schema: Schema, description: str) -> Schema:
 
 
 def _days(default: int, what: str) -> Schema:
-    return _query("days", {**INTEGER, "minimum": 1, "maximum": api.MAX_DAYS, "default": default}, what)
+    return _query("days", {**INTEGER, "minimum": 1, "maximum": params.MAX_DAYS, "default": default}, what)
 
 
-PAGING = [_query("limit", {**INTEGER, "minimum": 1, "maximum": api.MAX_LIMIT, "default": api.PAGE}, "page size"),
-          _query("offset", {**INTEGER, "minimum": 0, "maximum": api.MAX_OFFSET, "default": 0}, "items skipped")]
-WHEN = {**STRING, "pattern": api.MOMENT_PATTERN}
-ID = {**INTEGER, "minimum": 1, "maximum": api.MAX_ID}
-NAME = {**STRING, "minLength": 1, "maxLength": api.MAX_TEXT}
+PAGING = [_query("limit", {**INTEGER, "minimum": 1, "maximum": params.MAX_LIMIT, "default": params.PAGE}, "page size"),
+          _query("offset", {**INTEGER, "minimum": 0, "maximum": params.MAX_OFFSET, "default": 0}, "items skipped")]
+WHEN = {**STRING, "pattern": params.MOMENT_PATTERN}
+ID = {**INTEGER, "minimum": 1, "maximum": params.MAX_ID}
+NAME = {**STRING, "minLength": 1, "maxLength": params.MAX_TEXT}
 
 
 def operations(settings: Settings) -> dict[str, dict[str, Schema]]:
@@ -319,18 +319,18 @@ def operations(settings: Settings) -> dict[str, dict[str, Schema]]:
             "responses": {"200": _json({"type": "object"}, "the OpenAPI document"),
                           "401": _json(ref("Error"), ERRORS[401]), "429": _json(ref("Error"), ERRORS[429])}}},
         "/api/overview": read("overview", "Overview",
-                              [_days(api.OVERVIEW_DAYS, "activity per day over this many days")], 400),
+                              [_days(params.OVERVIEW_DAYS, "activity per day over this many days")], 400),
         "/api/contributors": read("contributors", "ContributorPage", [
-            _query("q", {**STRING, "maxLength": api.MAX_TEXT}, "a part of a login, display name or identity"),
+            _query("q", {**STRING, "maxLength": params.MAX_TEXT}, "a part of a login, display name or identity"),
             _query("new", BOOLEAN, "only those whose first contribution is since `since` (default 7d)"),
             _query("since", WHEN, "contributed since: 12h, 7d, 4w, a date or a moment"),
             _query("platform", enum(data.PLATFORMS), "with an account there"), *PAGING], 400),
         "/api/contributors/{who}": read("contributor", "Profile", [
             _path("who", NAME, "github:LOGIN, gitee:LOGIN, person:NAME, an identity's name or a login"),
-            _days(api.PROFILE_DAYS, "the activity score over this many days")], 400, 404),
+            _days(params.PROFILE_DAYS, "the activity score over this many days")], 400, 404),
         "/api/leaderboard": read("leaderboard", "Leaderboard", [
             _days(commands.leaderboard_days, "over this many days"),
-            _query("limit", {**INTEGER, "minimum": 1, "maximum": api.MAX_LIMIT,
+            _query("limit", {**INTEGER, "minimum": 1, "maximum": params.MAX_LIMIT,
                              "default": commands.leaderboard_size}, "how many")], 400),
         "/api/campaigns": read("campaigns", "CampaignList", []),
         "/api/campaigns/{name}": read("campaign", "Campaign", [_path("name", NAME, "the campaign's name")], 404),
@@ -372,7 +372,7 @@ def document(settings: Settings) -> dict[str, Any]:
         "components": {
             "schemas": schemas(),
             "securitySchemes": {
-                "sessionCookie": {"type": "apiKey", "in": "cookie", "name": auth.COOKIE,
+                "sessionCookie": {"type": "apiKey", "in": "cookie", "name": COOKIE,
                                   "description": "set by POST /login"},
                 "csrfHeader": {"type": "apiKey", "in": "header", "name": auth.CSRF_HEADER,
                                "description": "the session's CSRF token (GET /api/session), with the cookie"},

@@ -33,8 +33,8 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from bot.log_limits import QuietLog
-from bot.web.auth import Handler, error
-from bot.web.throttle import client_key
+from bot.peers import client_key
+from bot.web.errors import Handler, error
 
 log = logging.getLogger("cobot.serving")
 

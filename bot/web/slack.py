@@ -34,7 +34,8 @@ from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 from yarl import URL
 
-from bot.badges.rules import UnknownBadge, grant
+from bot.badges.awards import grant
+from bot.badges.rules import UnknownBadge
 from bot.clock import Clock
 from bot.commands.answers import message
 from bot.commands.registry import SLACK_COMMANDS, SLACK_LIST, arity_problem

@@ -1,7 +1,7 @@
 """Failed logins, throttled: per client address and from everyone together, so that a burst of wrong tokens costs
 one log line and a 429, not a line and a 401 each.
 
-Only failures are throttled: the caller accepts the right token whatever this says (bot.web.auth), so that wrong
+Only failures are throttled: the caller accepts the right token whatever this says (bot.web.access), so that wrong
 tokens, from anyone, never lock the maintainers out (behind a proxy, every client has the proxy's address). A token
 is not found by guessing because it is long (at least 16 characters; `openssl rand -hex 32` makes 256 bits), not
 because guesses are slow.
@@ -9,9 +9,9 @@ because guesses are slow.
 Each limit is a generic cell rate algorithm (GCRA) over a minute: `limit` failures may come at once, then one more
 each `60 / limit` seconds. A wrong token from an address over its limit, or while everyone is over theirs, is
 refused (the caller answers 429 with `Retry-After`) and not counted. IPv6 addresses count by their /64 (one host
-usually holds a whole /64). At most `REMEMBERED` addresses are remembered (the least recent forgotten first): the
-overall limit still holds for the others. Time is cobot's clock; counting is per process (each replica throttles on
-its own).
+usually holds a whole /64: bot.peers.client_key). At most `REMEMBERED` addresses are remembered (the least recent
+forgotten first): the overall limit still holds for the others. Time is cobot's clock; counting is per process (each
+replica throttles on its own).
 
     throttle = FailedLogins(per_address=10, overall=60, clock=clock)
     wait = throttle.wait(address)     # seconds before a failure from `address` is answered 401 again; 0.0: now
@@ -21,31 +21,18 @@ its own).
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 
 from bot.clock import Clock
+from bot.peers import client_key
 
 log = logging.getLogger("cobot.dashboard")
 
 PERIOD = 60.0  # seconds: the limits are per minute
 REMEMBERED = 10_000  # addresses
 EVERYONE = "everyone"
-
-
-def client_key(remote: str | None) -> str:
-    """What an address counts as: itself, an IPv6 address its /64, anything unreadable "unknown"."""
-    try:
-        address = ipaddress.ip_address((remote or "").split("%", 1)[0])
-    except ValueError:
-        return "unknown"
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.IPv6Network((address, 64), strict=False))
-    return str(address)
 
 
 @dataclass(slots=True)

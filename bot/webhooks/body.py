@@ -8,7 +8,7 @@ a connection can make the server hold bodies. What bounds them:
   connections. Bytes are reserved as they arrive, never by what a request declares: a connection that declares
   25 MB and sends nothing holds nothing. A declared length over the size limit is refused (413) before a byte is
   read.
-- One client address (an IPv4 address, an IPv6 /64: `bot.web.throttle.client_key`) may hold at most
+- One client address (an IPv4 address, an IPv6 /64: `bot.peers.client_key`) may hold at most
   `server.webhook_body_per_client_bytes` (by default one largest body) of it, so that a few connections from one
   place cannot spend it for everyone: beyond, that client is answered 503 + Retry-After, and only that client.
 - Deadlines: a body arrives within `server.body_timeout_seconds`, and no more than `server.body_idle_seconds` pass
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot.memory import MemoryReturn
-from bot.web.throttle import client_key
+from bot.peers import client_key
 
 BUSY = "too many webhook bodies are being received at once; send it again shortly"
 CLIENT_BUSY = "too many webhook bodies are being received from this address at once; send it again shortly"
