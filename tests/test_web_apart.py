@@ -17,7 +17,7 @@ from bot.app.worker_process import NICENESS as INBOX_WORKER_NICENESS
 from bot.config import Settings
 from bot.store.community_tables import Repo
 from bot.web.apart import NICENESS, SLOW_READS, SlowReads, shareable
-from bot.web.dashboard import Dashboard
+from bot.web.dashboard.board import Dashboard
 from tests.helpers import eventually, free_port, wait_healthy
 from tests.test_crash import start_server
 

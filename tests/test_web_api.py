@@ -20,8 +20,8 @@ from bot.app.factory import create_app
 from bot.store.campaign_tables import CampaignState
 from bot.store.community_tables import Activity, BadgeAward, Thread
 from bot.store.tables import Delivery, OutboxAction
-from bot.web.dashboard import DASHBOARD
-from bot.web.openapi import document
+from bot.web.dashboard.board import DASHBOARD
+from bot.web.dashboard.openapi import document
 from campaigns.runner import CampaignRunner
 from campaigns.views import campaign_views
 from tests import web_world

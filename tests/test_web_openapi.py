@@ -31,7 +31,7 @@ from schemathesis.specs.openapi.checks import (
 from bot.app.factory import create_app
 from bot.clock import FakeClock
 from bot.config import settings_from_mapping
-from bot.web.openapi import document
+from bot.web.dashboard.openapi import document
 from tests.conftest import BACKENDS, _empty_tables, _postgres_url
 from tests.helpers import GITEE_SECRET, GITHUB_SECRET, Harness
 from tests.test_web_api import TOKEN, fill, sections

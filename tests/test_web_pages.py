@@ -22,8 +22,8 @@ from bot.app.factory import create_app
 from bot.store.campaign_tables import CampaignState
 from bot.store.community_tables import Activity, BadgeAward, Thread
 from bot.store.tables import Delivery, OutboxAction
-from bot.web.charts import activity_chart, step_for
-from bot.web.i18n import TEXTS, Texts
+from bot.web.dashboard.charts import activity_chart, step_for
+from bot.web.dashboard.i18n import TEXTS, Texts
 from campaigns.runner import CampaignRunner
 from tests import web_world
 from tests.helpers import body_of

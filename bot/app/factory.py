@@ -23,11 +23,11 @@ from bot.platforms.base import WebhookPlatform
 from bot.platforms.registry import webhook_platforms
 from bot.store.db import Database, inbox_url
 from bot.store.writing import writing_flag
-from bot.web.api import dashboard_routes
 from bot.web.badges import badge_routes
+from bot.web.dashboard.api import dashboard_routes
+from bot.web.dashboard.pages import page_routes
 from bot.web.digest import digest_routes
 from bot.web.no_store import no_store
-from bot.web.pages import page_routes
 from bot.web.request_limits import request_limits
 from bot.web.slack import slack_route
 from bot.webhooks.body import BodyReader

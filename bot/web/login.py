@@ -1,5 +1,6 @@
-"""Logging in and out of the dashboard, and asking about the session: `POST /login` (the login page's: bot.web.pages
-calls `login` with its page), `POST /logout`, `GET /api/session`. How a login is checked and held: bot.web.access.
+"""Logging in and out of the dashboard, and asking about the session: `POST /login` (the login page's:
+bot.web.dashboard.pages calls `login` with its page), `POST /logout`, `GET /api/session`. How a login is checked and
+held: bot.web.access.
 
 A wrong token at `/login` is answered 401 (or, from a form that names `next`, a redirect back to the login page),
 429 while failed logins are throttled; a login whose cookie the browser will not keep (plain HTTP while it is
@@ -30,7 +31,7 @@ LOGIN_FIELDS = ("token", "next", CSRF_FIELD)
 
 
 class LoginPage(Protocol):
-    """The login page (bot.web.pages), for what a login form is answered on it: going on to `after`, with the
+    """The login page (bot.web.dashboard.pages), for what a login form is answered on it: going on to `after`, with the
     `session` just started, or refused for `retry_after` seconds (429), or logged in with a cookie the browser
     will not keep (`cookie_dropped`)."""
 
@@ -69,11 +70,10 @@ COOKIE_DROPPED = ("the session cookie is Secure (HTTPS only) but this login came
 
 
 async def login(request: web.Request, page: LoginPage | None = None) -> web.StreamResponse:
-    """`POST /login`: the token (form field or JSON `token`) starts a session. A form that names `next` (a path
-    here) is sent there, or back to the login page (`/login?failed=1&next=…`) for a wrong token; with `page`, the
-    login page (bot.web.pages) answers a form while failed logins are throttled (429), and one whose cookie the
-    browser will not keep (see `Access.cookie_dropped`: JSON says so under `warning`). 429 while failed logins are
-    throttled."""
+    """`POST /login`: the token (form field or JSON `token`) starts a session. A form that names `next` (a path here) is
+    sent there, or back to the login page (`/login?failed=1&next=…`) for a wrong token; with `page`, the login page
+    (bot.web.dashboard.pages) answers a form while failed logins are throttled (429), and one whose cookie the browser
+    will not keep (see `Access.cookie_dropped`: JSON says so under `warning`). 429 while failed logins are throttled."""
     checks = access(request)
     fields = await _fields(request)
     after = local_path(fields.get("next"))
@@ -136,6 +136,6 @@ async def session_info(request: web.Request) -> web.Response:
 
 def login_routes(app: web.Application, settings: Settings, clock: Clock, db: Database) -> list[web.RouteDef]:
     """Install the dashboard's Access on `app`; the routes to log out and to ask about the session (`POST /login`
-    is the login page's: bot.web.pages calls `login` with its page)."""
+    is the login page's: bot.web.dashboard.pages calls `login` with its page)."""
     app[ACCESS] = Access(settings, clock, db)
     return [web.post("/logout", logout), web.get("/api/session", session_info)]

@@ -1,6 +1,6 @@
 """What maintainers may do from the dashboard, as the CLI does it: replay a delivery, retry a failed outbox action,
 award a badge, close a campaign. Blocking (run them in a thread); each answers a JSON-able dict and raises
-bot.web.data.NotFound for something unknown, Conflict for something in the wrong state."""
+bot.web.dashboard.data.NotFound for something unknown, Conflict for something in the wrong state."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from bot.pipeline.processor import Pipeline
 from bot.store.db import Database
 from bot.store.tables import OutboxAction
 from bot.web.apart import SLOW_READS
-from bot.web.data import NotFound, delivery_json, iso, outbox_action, person_json
+from bot.web.dashboard.data import NotFound, delivery_json, iso, outbox_action, person_json
 from campaigns.base import window
 from campaigns.digest_chart import draw
 from campaigns.runner import CampaignRunner, UnknownCampaign

@@ -1,4 +1,4 @@
-"""The dashboard's JSON API, described by `GET /api/openapi.json` (bot.web.openapi):
+"""The dashboard's JSON API, described by `GET /api/openapi.json` (bot.web.dashboard.openapi):
 
     GET  /api/overview                     headline numbers, activity per day, health, newcomers (?days)
     GET  /api/contributors                 search and filter (?q, new, since, platform, limit, offset)
@@ -16,11 +16,11 @@
     POST /api/sessions/revoke              log everyone out, everywhere (every session revoked)
 
 Reads obey `dashboard.public` (bot.web.auth). Bad input is answered 400 `{"error": ...}` naming the parameter
-(bot.web.params: an action's body is parsed strictly, only its own fields, each of its JSON type),
+(bot.web.dashboard.params: an action's body is parsed strictly, only its own fields, each of its JSON type),
 something unknown 404, an action on something in the wrong state 409. Reads run on a read-only connection, in a
 thread; the slow ones in a process of their own (bot.web.apart), and they are kept for `dashboard.cache_seconds`
 (bot.web.cache): every change forgets them.
-The pages share all of this through `request.config_dict[DASHBOARD]` (bot.web.dashboard).
+The pages share all of this through `request.config_dict[DASHBOARD]` (bot.web.dashboard.board).
 """
 
 from __future__ import annotations
@@ -38,14 +38,12 @@ from bot.config import Settings
 from bot.pipeline.processor import Pipeline
 from bot.store.db import Database
 from bot.store.tables import DELIVERY_STATUSES, OUTBOX_STATUSES
-from bot.web import actions, data, profiles
 from bot.web.auth import access, current_session, maintainer_action, reader
 from bot.web.bodies import json_object
-from bot.web.dashboard import DASHBOARD, Dashboard, acted, found
-from bot.web.errors import Handler, error
-from bot.web.login import login_routes
-from bot.web.openapi import document as openapi_document
-from bot.web.params import (
+from bot.web.dashboard import actions, data, profiles
+from bot.web.dashboard.board import DASHBOARD, Dashboard, acted, found
+from bot.web.dashboard.openapi import document as openapi_document
+from bot.web.dashboard.params import (
     LANGUAGES,
     MAX_DAYS,
     MAX_LIMIT,
@@ -62,6 +60,8 @@ from bot.web.params import (
     path_id,
     text,
 )
+from bot.web.errors import Handler, error
+from bot.web.login import login_routes
 
 log = logging.getLogger("cobot.dashboard")
 

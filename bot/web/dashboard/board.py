@@ -17,9 +17,9 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.pipeline.processor import Pipeline
 from bot.store.db import Database
-from bot.web import actions, data
 from bot.web.apart import SLOW_READS, shareable
 from bot.web.cache import Memo
+from bot.web.dashboard import actions, data
 from bot.web.errors import error
 
 T = TypeVar("T")

@@ -12,10 +12,11 @@ from urllib.parse import quote
 from aiohttp import web
 from yarl import URL
 
-from bot.web import actions, dashboard, data
 from bot.web.bodies import form_fields
+from bot.web.dashboard import actions, data
+from bot.web.dashboard import board as dashboard
+from bot.web.dashboard.layout import dashboard_of, form_action, page, render, see_other
 from bot.web.errors import error
-from bot.web.layout import dashboard_of, form_action, page, render, see_other
 
 TASK_STATES = ("open", "claimed", "submitted", "done")
 CLOSABLE = ("scheduled", "running")

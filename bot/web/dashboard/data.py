@@ -1,7 +1,7 @@
 """What the dashboard shows, as JSON-able dicts: pure reads `(conn, settings, now, ...) -> dict` on a read-only
-connection (`Database.reading()`; the deliveries' on `db.inbox`). The API serves them as they are (bot.web.api,
-described by bot.web.openapi); the pages render them. The reads of people (the contributors list, a profile) are
-bot.web.profiles', built on the helpers here.
+connection (`Database.reading()`; the deliveries' on `db.inbox`). The API serves them as they are
+(bot.web.dashboard.api, described by bot.web.dashboard.openapi); the pages render them. The reads of people (the
+contributors list, a profile) are bot.web.dashboard.profiles', built on the helpers here.
 
 Each read stays within a few indexed queries with LIMITs, whatever the store holds: the overview's numbers and the
 contributors list are counted by them rather than by the digest's and the CLI's whole-table reads. Four reuse slower

@@ -1,9 +1,8 @@
 """How a dashboard page is made: its template (bot/templates/web/, autoescaped) rendered in the request's language
-(bot.web.i18n) with the layout's values, its security headers, refusals shown as pages with the status the API would
-answer, and the two guards of the pages: `page` (a page that reads: a visitor of a private dashboard is sent to
+(bot.web.dashboard.i18n) with the layout's values, its security headers, refusals shown as pages with the status the API
+would answer, and the two guards of the pages: `page` (a page that reads: a visitor of a private dashboard is sent to
 /login) and `form_action` (a maintainer action from a form: a login and its CSRF token). Also what the pages share: a
-query with its empty fields dropped (`plain_query`), the links of a paged list (`page_links`).
-"""
+query with its empty fields dropped (`plain_query`), the links of a paged list (`page_links`). """
 
 from __future__ import annotations
 
@@ -20,9 +19,9 @@ from yarl import URL
 from bot.community.people import profile_path
 from bot.web.access import access
 from bot.web.auth import check_change, current_session, guarded, readable
-from bot.web.dashboard import DASHBOARD, Dashboard
+from bot.web.dashboard.board import DASHBOARD, Dashboard
+from bot.web.dashboard.i18n import HTML_LANG, LANGUAGES, Texts, chosen_language, remember
 from bot.web.errors import Handler
-from bot.web.i18n import HTML_LANG, LANGUAGES, Texts, chosen_language, remember
 
 ROWS = 25  # a page of contributors, deliveries or outbox actions
 # what a page may load and where its forms may go: nothing from elsewhere, no script, no inline style

@@ -11,8 +11,9 @@ from typing import Any, get_args
 from bot.config import Settings
 from bot.events import ActionKind
 from bot.store.tables import DELIVERY_STATUSES, OUTBOX_STATUSES
-from bot.web import auth, data, params
+from bot.web import auth
 from bot.web.access import COOKIE
+from bot.web.dashboard import data, params
 from campaigns.digest import CHART_GROUPS
 
 Schema = dict[str, Any]

@@ -17,13 +17,14 @@ from sqlalchemy import Connection
 from bot.community.people import profile_path
 from bot.config import Settings
 from bot.store.tables import DELIVERY_STATUSES, OUTBOX_STATUSES
-from bot.web import actions, dashboard, data
 from bot.web.auth import current_session
 from bot.web.bodies import form_fields
+from bot.web.dashboard import actions, data
+from bot.web.dashboard import board as dashboard
+from bot.web.dashboard.i18n import chosen_language
+from bot.web.dashboard.layout import ROWS, dashboard_of, form_action, page, page_links, plain_query, render, see_other
+from bot.web.dashboard.params import MAX_ID, MAX_OFFSET, MAX_TEXT, choice, integer, path_id
 from bot.web.errors import error
-from bot.web.i18n import chosen_language
-from bot.web.layout import ROWS, dashboard_of, form_action, page, page_links, plain_query, render, see_other
-from bot.web.params import MAX_ID, MAX_OFFSET, MAX_TEXT, choice, integer, path_id
 
 
 @page

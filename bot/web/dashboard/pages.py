@@ -1,8 +1,9 @@
-"""The dashboard's pages: HTML rendered on the server (bot/templates/web/, autoescaped; bot.web.layout), every figure
-read through bot.web.data and bot.web.profiles by the API's Dashboard (bot.web.dashboard: so pages and API share the
-slow reads kept a while), logins, sessions and CSRF tokens from bot.web.auth. No JavaScript; the only asset is the
-stylesheet, served here. Routed here (`page_routes`); the campaigns' pages are bot.web.campaign_pages', the operations
-page and the maintainer actions' forms bot.web.operations_pages'.
+"""The dashboard's pages: HTML rendered on the server (bot/templates/web/, autoescaped; bot.web.dashboard.layout), every
+figure read through bot.web.dashboard.data and bot.web.dashboard.profiles by the API's Dashboard
+(bot.web.dashboard.board: so pages and API share the slow reads kept a while), logins, sessions and CSRF tokens from
+bot.web.auth. No JavaScript; the only asset is the stylesheet, served here. Routed here (`page_routes`); the campaigns'
+pages are bot.web.dashboard.campaign_pages', the operations page and the maintainer actions' forms
+bot.web.dashboard.operations_pages'.
 
     GET  /                                   headline numbers and their change, activity per day (an inline SVG),
                                              health, this week's newcomers
@@ -18,7 +19,7 @@ page and the maintainer actions' forms bot.web.operations_pages'.
     POST /operations/deliveries/{id}/replay, /operations/outbox/{id}/retry, /operations/award,
          /campaigns/{name}/close             maintainer actions from forms: a login and its CSRF token
 
-Every page takes `?lang=zh|en` (then remembered in a cookie; bot.web.i18n). Reads follow `dashboard.public`: a
+Every page takes `?lang=zh|en` (then remembered in a cookie; bot.web.dashboard.i18n). Reads follow `dashboard.public`: a
 private dashboard (the default) sends visitors to /login. Refusals are pages too, with the status the API would
 answer; the login form's while failed logins are throttled is the login page saying so (429), and a login whose
 cookie the browser will not keep (plain HTTP while it is Secure) is the login page saying that.
@@ -35,15 +36,15 @@ from aiohttp import web
 from yarl import URL
 
 from bot.config import Settings
-from bot.web import dashboard, data, profiles
 from bot.web.access import Session, access
 from bot.web.auth import login_of
-from bot.web.campaign_pages import campaign, campaigns, close
-from bot.web.charts import activity_chart
-from bot.web.dashboard import DASHBOARD
-from bot.web.errors import error
-from bot.web.i18n import chosen_language, default_language
-from bot.web.layout import (
+from bot.web.dashboard import board as dashboard
+from bot.web.dashboard import data, profiles
+from bot.web.dashboard.board import DASHBOARD
+from bot.web.dashboard.campaign_pages import campaign, campaigns, close
+from bot.web.dashboard.charts import activity_chart
+from bot.web.dashboard.i18n import chosen_language, default_language
+from bot.web.dashboard.layout import (
     EMAIL_POLICY,
     ROWS,
     dashboard_of,
@@ -53,10 +54,8 @@ from bot.web.layout import (
     render,
     secure_headers,
 )
-from bot.web.local_path import local_path
-from bot.web.login import login
-from bot.web.operations_pages import award, operations, replay, retry
-from bot.web.params import (
+from bot.web.dashboard.operations_pages import award, operations, replay, retry
+from bot.web.dashboard.params import (
     LANGUAGES,
     MAX_DAYS,
     MAX_LIMIT,
@@ -68,6 +67,9 @@ from bot.web.params import (
     moment,
     text,
 )
+from bot.web.errors import error
+from bot.web.local_path import local_path
+from bot.web.login import login
 
 STATIC = Path(__file__).resolve().parent / "static"
 LEADERBOARD_DAYS = (7, 30, 90, 365)
@@ -204,15 +206,15 @@ async def log_in(request: web.Request) -> web.StreamResponse:
 
 def page_routes(app: web.Application, settings: Settings) -> list[web.RouteDef]:
     """The pages (nothing when `dashboard.enabled` is false); they read through the Dashboard that
-    bot.web.api's dashboard_routes installs."""
+    bot.web.dashboard.api's dashboard_routes installs."""
     if not settings.dashboard.enabled:
         return []
 
     board = app[DASHBOARD]
 
     def warm() -> None:
-        """Beside the overview and the leaderboard (bot.web.api warms them): each campaign's view and the digest
-        preview in the default language, as the pages first ask for them."""
+        """Beside the overview and the leaderboard (bot.web.dashboard.api warms them): each campaign's view and the
+        digest preview in the default language, as the pages first ask for them."""
         for configured in settings.campaigns:
             board.warm(data.campaign, configured.name)
         board.warm(data.digest_preview, since=None, until=None, language=default_language(settings),

@@ -1,8 +1,7 @@
-"""The API's parameters, read strictly (the pages read their queries with them too; bot.web.openapi describes their
-bounds): query parameters (`integer`, `page`, `boolean`, `choice`, `text`, `moment`), a path's id (`path_id`), and an
-action's body (`only`, `field`, `no_body`: only its own fields, each of its JSON type). Anything else is answered
-400 `{"error": ...}` naming the parameter.
-"""
+"""The API's parameters, read strictly (the pages read their queries with them too; bot.web.dashboard.openapi describes
+their bounds): query parameters (`integer`, `page`, `boolean`, `choice`, `text`, `moment`), a path's id (`path_id`), and
+an action's body (`only`, `field`, `no_body`: only its own fields, each of its JSON type). Anything else is answered 400
+`{"error": ...}` naming the parameter. """
 
 from __future__ import annotations
 
@@ -14,7 +13,7 @@ from aiohttp import web
 
 from bot.web.auth import CSRF_FIELD
 from bot.web.bodies import FORMS, form_fields, json_object
-from bot.web.data import storable
+from bot.web.dashboard.data import storable
 from bot.web.errors import error
 
 MAX_ID = 2**31 - 1

@@ -1,7 +1,6 @@
-"""Who contributed, as the dashboard shows them (bot.web.data's reads, for people): the contributors list, searched
-and filtered (`contributors`), and one contributor's profile (`profile`: record, linked accounts, timeline with
-links, badges, campaigns), found by any of their names (`find_person`).
-"""
+"""Who contributed, as the dashboard shows them (bot.web.dashboard.data's reads, for people): the contributors list,
+searched and filtered (`contributors`), and one contributor's profile (`profile`: record, linked accounts, timeline with
+links, badges, campaigns), found by any of their names (`find_person`). """
 
 from __future__ import annotations
 
@@ -21,7 +20,7 @@ from bot.messages.escape import safe_link
 from bot.settings.campaigns import CampSettings, HackathonSettings
 from bot.store.campaign_tables import CampaignSubmission, CampParticipant, HackathonClaim
 from bot.store.community_tables import Contributor, Repo
-from bot.web.data import (
+from bot.web.dashboard.data import (
     ACTIVITY,
     THREAD,
     WEEK,
