@@ -1,6 +1,6 @@
 """`cobot badges list|award|revoke|recompute`: the badge catalogue, who holds what, and awards from the shell.
 
-Awards go through bot.badges.rules.grant (announced by [notify]); `recompute` awards by the rules over all
+Awards go through bot.badges.awards.grant (announced by [notify]); `recompute` awards by the rules over all
 stored history.
 """
 

@@ -1,6 +1,6 @@
 """`cobot stats`, `cobot contributors`, `cobot leaderboard` and `cobot award`: the community store from the shell.
 
-Reads go through bot.community.people on a read-only connection; awards through bot.badges.rules.grant
+Reads go through bot.community.people on a read-only connection; awards through bot.badges.awards.grant
 (announced by [notify]).
 """
 
