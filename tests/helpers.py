@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
+import itertools
 import json
+import os
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -20,7 +25,7 @@ from sqlalchemy import func, select
 
 from bot.platforms.gitee import signature as gitee_signature
 from bot.platforms.github import sign as github_sign
-from bot.store.db import Database
+from bot.store.db import Database, inbox_url
 
 SHARED_FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
 GITHUB_SECRET = "test-github-secret"
@@ -88,10 +93,25 @@ async def eventually(check: Callable[[], bool], timeout: float = 10.0, message: 
     raise AssertionError(f"timed out waiting for {message}")
 
 
+PORTS_PER_WORKER = 400
+_PORTS = itertools.count()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port free on 127.0.0.1 for a server a test starts (or for nothing to listen on): from a block of its own for
+    each pytest-xdist worker, below the ports the system hands out (32768 and up), so that between this and the
+    server's start neither another worker's server nor the client end of any connection takes it."""
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    first = 20000 + worker % 30 * PORTS_PER_WORKER
+    for _ in range(PORTS_PER_WORKER):
+        port = first + next(_PORTS) % PORTS_PER_WORKER
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:  # taken (another program, or a connection of this worker's not closed yet)
+                continue
+            return port
+    raise AssertionError(f"no free port in {first}-{first + PORTS_PER_WORKER - 1}")
 
 
 async def wait_healthy(port: int, timeout: float = 20.0) -> None:
@@ -109,6 +129,36 @@ async def wait_healthy(port: int, timeout: float = 20.0) -> None:
     raise AssertionError("cobot serve did not become healthy")
 
 
+_MIGRATED: Path | None = None  # this process's empty store, migrated once (see `migrated_store`)
+AT_NEWEST: set[str] = set()  # stores migrated by the session (tests/conftest.py's PostgreSQL database)
+
+
+def migrated_store(url: str) -> Database:
+    """The store at `url`, at the newest migration, as `Database(url).upgrade()` leaves it. An SQLite file not made
+    yet (nor its inbox file) is made a copy of an empty store that this process migrated once, instead of running
+    every migration again (0.4 s); a store the session migrated is not asked again (30 ms)."""
+    global _MIGRATED
+    db = Database(url)
+    if db.url in AT_NEWEST:
+        return db
+    files = [Path(db.url.removeprefix("sqlite:///")), Path(inbox_url(db.url).removeprefix("sqlite:///"))]
+    if not db.url.startswith("sqlite:///") or db.url == "sqlite:///:memory:" or any(
+            Path(f"{path}{suffix}").exists() for path in files for suffix in ("", "-wal", "-journal")):
+        db.upgrade()
+        return db
+    if _MIGRATED is None:
+        folder = Path(tempfile.mkdtemp(prefix="cobot-migrated-"))
+        atexit.register(shutil.rmtree, folder, True)
+        template = Database(f"sqlite:///{folder / 'cobot.db'}")
+        template.upgrade()
+        template.dispose()  # the last connection closed: the write-ahead logs are in the files
+        _MIGRATED = folder
+    files[0].parent.mkdir(parents=True, exist_ok=True)
+    for made, path in zip(("cobot.db", "cobot-inbox.db"), files, strict=True):
+        shutil.copyfile(_MIGRATED / made, path)
+    return db
+
+
 class Harness:
     """The real store and pipeline without HTTP: deliveries go in as the endpoint stores them."""
 
@@ -121,8 +171,7 @@ class Harness:
 
         self.settings = settings
         self.clock = clock
-        self.db = Database(settings.database.url)
-        self.db.upgrade()
+        self.db = migrated_store(settings.database.url)
         self.platforms = webhook_platforms(settings)
         self.writer = InboxWriter(self.db.inbox, clock, ThreadPoolExecutor(1))
         self.pipeline = Pipeline(self.db, settings, clock, self.platforms)

@@ -438,6 +438,7 @@ def test_feishu_post_and_card_hold_no_mention_or_link(text):
 
 @CHECKS
 @given(hostile)
+@example("\u3000- ")  # an ideographic space before a dash: no list item in CommonMark, nor in the e-mail
 def test_email_shows_the_text_as_text(text):
     escaped = markdown_escape(text)
     page = markdown_to_html(escaped)

@@ -6,9 +6,10 @@ checked against the values worked out from those events, and against the OpenAPI
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,6 +28,7 @@ from campaigns.views import campaign_views
 from tests import web_world
 from tests.helpers import body_of
 from tests.payloads import comment_event, issue_event, pr_event
+from tests.store_copy import FilledStores
 from tests.web_world import MAINTAINER, gitee_issue, stamp
 
 TOKEN = "maintainers-only-token-0123456789"
@@ -102,9 +104,18 @@ def fill(harness: Any, now: datetime) -> World:
     return World(harness, now, at, 9, failed_delivery, failed_action)
 
 
+@pytest.fixture(scope="module")
+def filled(tmp_path_factory) -> FilledStores:
+    return FilledStores(tmp_path_factory.mktemp("filled"))
+
+
 @pytest.fixture
-def world(make_harness, clock) -> World:
-    return fill(make_harness(**sections(clock.now)), clock.now)
+def world(make_harness, clock, database_url, filled) -> World:
+    """The world `fill` makes, in this test's own store: filled by the first test of each backend in this module,
+    copied into the next ones (each has its own copy to read and write)."""
+    return filled.world(database_url, json.dumps(sections(clock.now), sort_keys=True),
+                        lambda: make_harness(**sections(clock.now)), lambda harness: fill(harness, clock.now),
+                        lambda world, harness: replace(world, harness=harness))
 
 
 @pytest.fixture
@@ -112,12 +123,18 @@ async def client(aiohttp_client, world, clock):
     return await aiohttp_client(create_app(world.harness.settings, clock, run_workers=False))
 
 
+@functools.cache
+def valid_schemas(schemas: str) -> None:
+    """The document's schemas (as JSON) are valid JSON Schema: checked once for each document (half a second)."""
+    Draft202012Validator.check_schema({"$defs": json.loads(schemas)})
+
+
 class Spec:
     """The OpenAPI document, to hold answers to: each is validated against the schema of its status."""
 
     def __init__(self, settings: Any) -> None:
         self.document = json.loads(json.dumps(document(settings)))
-        Draft202012Validator.check_schema({"$defs": self.document["components"]["schemas"]})
+        valid_schemas(json.dumps(self.document["components"]["schemas"], sort_keys=True))
 
     def check(self, path: str, method: str, status: int, body: Any) -> None:
         answers = self.document["paths"][path][method]["responses"]

@@ -7,9 +7,10 @@ and forms (with and without their CSRF token), and that no secret ever reaches a
 
 from __future__ import annotations
 
+import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -28,6 +29,7 @@ from campaigns.runner import CampaignRunner
 from tests import web_world
 from tests.helpers import body_of
 from tests.payloads import comment_event, issue_event, pr_event, review_event
+from tests.store_copy import FilledStores
 from tests.web_world import DAY, MAINTAINER, gitee_issue, stamp
 
 TOKEN = "page-maintainers-token-0123456789"
@@ -131,9 +133,18 @@ def fill(harness: Any, now: datetime) -> World:
     return World(harness, now, at, failed_delivery, failed_action)
 
 
+@pytest.fixture(scope="module")
+def filled(tmp_path_factory) -> FilledStores:
+    return FilledStores(tmp_path_factory.mktemp("filled"))
+
+
 @pytest.fixture
-def world(make_harness, clock) -> World:
-    return fill(make_harness(**sections(clock.now)), clock.now)
+def world(make_harness, clock, database_url, filled) -> World:
+    """The world `fill` makes, in this test's own store: filled by the first test of each backend in this module,
+    copied into the next ones (each has its own copy to read and write)."""
+    return filled.world(database_url, json.dumps(sections(clock.now), sort_keys=True),
+                        lambda: make_harness(**sections(clock.now)), lambda harness: fill(harness, clock.now),
+                        lambda world, harness: replace(world, harness=harness))
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ before today. `{"$ref": NAME}` stands for the object NAME of `objects.json` (an 
 and keys beside `$ref` are added to or replace the object's; `{"$sha1": [PART, ...]}` is the SHA-1 of the parts
 joined by "/" (a commit id made from a time). The community's configuration is `config.toml`. Everything here was
 written for cobot (people, repos, text); only the shapes follow the platforms: GitHub's documented webhook payloads,
-and Gitee's as seen in real deliveries (see /work/shared/fixtures/gitee/SOURCES.md). tests/test_demo_data.py checks
+and Gitee's as seen in real deliveries (see ../shared/fixtures/gitee/SOURCES.md). tests/test_demo_data.py checks
 the stream's shapes and story.
 """
 

@@ -230,7 +230,7 @@ def render_html(notification: Notification) -> str:
 # Markdown, the small subset notifications use: **bold**, *italic*, ~~strike~~, `code`, [text](url), ![alt](url),
 # "- " lists, "> " quotes, line breaks. Each line is read into runs (bot.notifiers.text, CommonMark) and every run's
 # text is HTML-escaped: only the tags written below are ever produced, links and images only to safe addresses.
-_LIST_ITEM = re.compile(r"^\s*[-*+]\s+")
+_LIST_ITEM = re.compile(r"^[ \t]*[-*+][ \t]+")  # CommonMark's spaces only: U+3000 starts no item
 _QUOTE = re.compile(r"^\s*>\s?")
 _HTML_TAGS = {"bold": "strong", "italic": "em", "strike": "del", "code": "code"}
 IMAGE_WORDS = {"zh": "图片：", "en": "image: "}
